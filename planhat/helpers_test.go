@@ -1,0 +1,187 @@
+package planhat_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhattest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// Fixed credentials so golden files are stable.
+const (
+	testToken  = "test-token-0123456789"
+	testTenant = "199627f7-0d65-52cd-89b9-45b5ff561bea"
+)
+
+// recorded is one request as the client sent it, minus the Authorization header.
+type recorded struct {
+	Method string
+	Path   string // escaped
+	Query  string
+	Header http.Header
+	Body   []byte
+}
+
+// recorder is an http.RoundTripper that records requests and forwards them over real HTTP.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	reqs []recorded
+	auth []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	h := req.Header.Clone()
+	r.mu.Lock()
+	r.auth = append(r.auth, h.Get("Authorization"))
+	h.Del("Authorization")
+	r.reqs = append(r.reqs, recorded{Method: req.Method, Path: req.URL.EscapedPath(), Query: req.URL.RawQuery, Header: h, Body: body})
+	r.mu.Unlock()
+	return r.next.RoundTrip(req)
+}
+
+func (r *recorder) requests() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.reqs)
+}
+
+func (r *recorder) authHeaders() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.auth)
+}
+
+func (r *recorder) reset() {
+	r.mu.Lock()
+	r.reqs, r.auth = nil, nil
+	r.mu.Unlock()
+}
+
+// env is a client wired to a fresh emulator through a recorder.
+type env struct {
+	srv *planhattest.Server
+	c   *planhat.Client
+	rec *recorder
+}
+
+// fastRetry retries quickly so tests never sleep long.
+var fastRetry = &planhat.RetryPolicy{MaxRetries: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond}
+
+// highLimit keeps the client's limiter out of the way of functional tests.
+var highLimit = &planhat.RateLimit{Requests: 100000, Window: time.Second, Burst: 1000, PerSecond: 100000, MaxInFlight: 50, Cooldown: 50 * time.Millisecond}
+
+func newEnv(t testing.TB, srvOpts []planhattest.Option, mutate func(*planhat.Options)) *env {
+	t.Helper()
+	srvOpts = append([]planhattest.Option{planhattest.WithToken(testToken), planhattest.WithTenant(testTenant)}, srvOpts...)
+	srv := planhattest.NewServer(t, srvOpts...)
+	rec := &recorder{next: http.DefaultTransport.(*http.Transport).Clone()}
+	opts := planhat.Options{
+		Token:        testToken,
+		TenantToken:  testTenant,
+		BaseURL:      srv.URL,
+		AnalyticsURL: srv.AnalyticsURL,
+		HTTPClient:   &http.Client{Transport: rec},
+		Retry:        fastRetry,
+		RateLimit:    highLimit,
+	}
+	if mutate != nil {
+		mutate(&opts)
+	}
+	c, err := planhat.NewClient(opts)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return &env{srv: srv, c: c, rec: rec}
+}
+
+// mustJSON round-trips v into a generic value for comparisons.
+func mustJSON(t testing.TB, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// goldenCompare compares got with testdata/<name>, rewriting it under -update.
+func goldenCompare(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", filepath.FromSlash(name))
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run go test -update if the change is intended)\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// formatRequests renders requests for golden files: method, path, query, sorted headers
+// (without Authorization) and an indented body.
+func formatRequests(reqs []recorded) []byte {
+	var b strings.Builder
+	for i, r := range reqs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(r.Method + " " + r.Path + "\n")
+		if r.Query != "" {
+			b.WriteString("Query: " + r.Query + "\n")
+		}
+		keys := make([]string, 0, len(r.Header))
+		for k := range r.Header {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			b.WriteString(k + ": " + strings.Join(r.Header[k], ", ") + "\n")
+		}
+		if len(r.Body) > 0 {
+			var out bytes.Buffer
+			if json.Indent(&out, r.Body, "", "  ") == nil {
+				b.WriteString("\n" + out.String() + "\n")
+			} else {
+				b.WriteString("\n" + string(r.Body) + "\n")
+			}
+		}
+	}
+	return []byte(b.String())
+}
