@@ -1,0 +1,136 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhattest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// env is one emulated Planhat tenant, a client for it and the Planhat
+// registry, wired exactly as a door wires them.
+type env struct {
+	srv    *planhattest.Server
+	client *planhat.Client
+	reg    *Registry
+	ctx    context.Context
+}
+
+// newEnv starts an emulator and a client without retries or pacing, so
+// faults surface at once and tests stay fast.
+func newEnv(tb testing.TB, opts ...planhattest.Option) *env {
+	tb.Helper()
+	srv := planhattest.NewServer(tb, append([]planhattest.Option{planhattest.WithRateLimit(1_000_000, time.Minute)}, opts...)...)
+	c := newClient(tb, srv, srv.Token)
+	reg, err := PlanhatRegistry()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &env{srv: srv, client: c, reg: reg, ctx: WithPlanhat(context.Background(), c)}
+}
+
+// newClient builds a client for srv with its own limiter (so a 429 in one
+// test never pauses another) and no retries.
+func newClient(tb testing.TB, srv *planhattest.Server, token string) *planhat.Client {
+	tb.Helper()
+	lim := planhat.NewLimiter(planhat.RateLimit{Requests: 1_000_000, Window: time.Minute, Burst: 100_000, PerSecond: 1_000_000,
+		MaxInFlight: 100, Cooldown: time.Millisecond})
+	c, err := planhat.NewClient(planhat.Options{Token: token, BaseURL: srv.URL, AnalyticsURL: srv.AnalyticsURL, TenantToken: srv.Tenant,
+		Limiter: lim, Retry: &planhat.RetryPolicy{MaxRetries: 0}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// call runs an action with input marshalled from v and decodes the output.
+func (e *env) call(tb testing.TB, name string, v any) (map[string]any, error) {
+	tb.Helper()
+	return e.callCtx(tb, e.ctx, name, v)
+}
+
+func (e *env) callCtx(tb testing.TB, ctx context.Context, name string, v any) (map[string]any, error) {
+	tb.Helper()
+	raw, ok := v.(string)
+	if !ok {
+		b, err := json.Marshal(v)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		raw = string(b)
+	}
+	out, err := e.reg.Call(ctx, name, json.RawMessage(raw))
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		tb.Fatalf("%s: output is not a JSON object: %v\n%s", name, err, out)
+	}
+	e.checkOutput(tb, name, m)
+	return m, nil
+}
+
+// mustCall is call for steps that must succeed.
+func (e *env) mustCall(tb testing.TB, name string, v any) map[string]any {
+	tb.Helper()
+	out, err := e.call(tb, name, v)
+	if err != nil {
+		tb.Fatalf("%s(%v): %v", name, v, err)
+	}
+	return out
+}
+
+// checkOutput validates an output against the action's output schema, so
+// the published schemas cannot drift from what actions return.
+func (e *env) checkOutput(tb testing.TB, name string, out map[string]any) {
+	tb.Helper()
+	a, _ := e.reg.Get(name)
+	rs, err := a.Output.Resolve(nil)
+	if err != nil {
+		tb.Fatalf("%s: output schema: %v", name, err)
+	}
+	if err := rs.Validate(out); err != nil {
+		tb.Errorf("%s: output does not match its schema: %v\noutput: %v", name, err, out)
+	}
+}
+
+// golden compares got (as indented JSON) with testdata/name.golden.
+func golden(tb testing.TB, name string, got any) {
+	tb.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(got); err != nil {
+		tb.Fatal(err)
+	}
+	b := buf.Bytes()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(b)); diff != "" {
+		tb.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
+	}
+}

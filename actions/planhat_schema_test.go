@@ -1,0 +1,140 @@
+package actions
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/planbridge/planbridge/planhat"
+)
+
+// TestPlanhatActionsDocumented walks every input and output schema of every
+// Planhat action and fails on any property without a title and a
+// description: the Botpress linter rejects such definitions.
+func TestPlanhatActionsDocumented(t *testing.T) {
+	t.Parallel()
+	for _, a := range Planhat() {
+		for _, err := range checkSchemaDocs(a.Input, a.Name+".input") {
+			t.Error(err)
+		}
+		for _, err := range checkSchemaDocs(a.Output, a.Name+".output") {
+			t.Error(err)
+		}
+		if strings.TrimSpace(a.Title) == "" || len(a.Description) < 40 {
+			t.Errorf("%s: title %q / description %q too thin for a bot builder", a.Name, a.Title, a.Description)
+		}
+		if a.Input.Type != "object" || a.Output.Type != "object" {
+			t.Errorf("%s: schemas must be objects", a.Name)
+		}
+		if _, err := json.Marshal(a.Input); err != nil {
+			t.Errorf("%s: input schema does not marshal: %v", a.Name, err)
+		}
+		if _, err := a.Output.Resolve(nil); err != nil {
+			t.Errorf("%s: output schema does not resolve: %v", a.Name, err)
+		}
+	}
+}
+
+// TestCheckSchemaDocsCatchesGaps makes sure the walk above can fail.
+func TestCheckSchemaDocsCatchesGaps(t *testing.T) {
+	t.Parallel()
+	s := objectSchema(map[string]*jsonschema.Schema{
+		"ok":     prop("string", "Fine."),
+		"nodesc": {Type: "string"},
+		"nested": arrayProp("A list.", objectSchema(map[string]*jsonschema.Schema{"inner": {Type: "string", Title: "Inner"}}, nil, false)),
+	}, nil, false)
+	var got []string
+	for _, err := range checkSchemaDocs(s, "in") {
+		got = append(got, err.Error())
+	}
+	want := []string{"in.nested[].inner: no description", "in.nodesc: no description"}
+	if !slices.Equal(got, want) {
+		t.Errorf("checkSchemaDocs = %q, want %q", got, want)
+	}
+}
+
+var actionName = regexp.MustCompile(`^[a-z][A-Za-z]+$`)
+
+// TestPlanhatActionNames pins the naming scheme and the families every
+// model gets, so renames are deliberate.
+func TestPlanhatActionNames(t *testing.T) {
+	t.Parallel()
+	r, err := PlanhatRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range r.All() {
+		if !actionName.MatchString(a.Name) {
+			t.Errorf("action name %q is not lowerCamelCase", a.Name)
+		}
+		if a.ReadOnly && a.Destructive {
+			t.Errorf("%s is both read-only and destructive", a.Name)
+		}
+		if a.Group == "" {
+			t.Errorf("%s has no group", a.Name)
+		}
+	}
+	for _, name := range []string{
+		"createCompany", "getCompany", "updateCompany", "deleteCompany", "listCompanies", "bulkUpsertCompanies",
+		"createEndUser", "getEndUser", "listEndUsers", "bulkUpsertEndUsers",
+		"getUser", "listUsers", "getCustomField", "listCustomFields",
+		"createConversation", "listConversations", "createLicense", "createTask", "createIssue", "createOpportunity",
+		"createProject", "createSale", "createInvoice", "createNps", "createChurn", "createCampaign", "createObjective",
+		"listTickets", "deleteTicket", "bulkUpsertTickets",
+		"createAsset", "updateAsset", "getAsset", "listAssets", "deleteAsset", "bulkUpsertAssets",
+		"findCompany", "findEndUserByEmail", "findUserByEmail", "logNote", "createTicket", "logCall",
+		"trackActivity", "trackActivities", "pushMetrics",
+	} {
+		if _, ok := r.Get(name); !ok {
+			t.Errorf("missing action %s", name)
+		}
+	}
+	for _, name := range []string{"createUser", "updateUser", "createCustomField", "bulkUpsertCustomFields", "getTicket", "createCall"} {
+		if _, ok := r.Get(name); ok {
+			t.Errorf("action %s exists, but the model does not support it here", name)
+		}
+	}
+	if a, _ := r.Get("deleteCompany"); !a.Destructive {
+		t.Error("deleteCompany is not marked destructive")
+	}
+	if a, _ := r.Get("listCompanies"); !a.ReadOnly {
+		t.Error("listCompanies is not marked read-only")
+	}
+	if got, want := len(r.All()), countFamilies()+6+9; got != want {
+		t.Errorf("%d actions, want %d", got, want)
+	}
+}
+
+func countFamilies() int {
+	n := 0
+	for _, m := range planhat.Models() {
+		if skippedModels[m.Name] {
+			continue
+		}
+		for _, op := range []planhat.Ops{planhat.OpCreate, planhat.OpGet, planhat.OpUpdate, planhat.OpDelete, planhat.OpList, planhat.OpBulk} {
+			if m.Supports(op) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestPlanhatReturnsFreshActions lets a door adjust its copy (e.g. hide an
+// action's field) without touching another door's.
+func TestPlanhatReturnsFreshActions(t *testing.T) {
+	t.Parallel()
+	a, b := Planhat(), Planhat()
+	for i := range a {
+		if a[i] == b[i] || a[i].Input == b[i].Input || a[i].Output == b[i].Output {
+			t.Fatalf("%s: two calls share values", a[i].Name)
+		}
+	}
+	a[0].Input.Properties = nil
+	if b[0].Input.Properties == nil {
+		t.Error("changing one copy changed the other")
+	}
+}
