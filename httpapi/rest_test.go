@@ -1,0 +1,333 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/httpapi"
+	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhattest"
+)
+
+const testKey = "test-api-key-0123456789"
+
+type restEnv struct {
+	url     string
+	planhat *planhattest.Server
+	metrics *httpapi.Metrics
+	reg     *actions.Registry
+}
+
+func newRESTEnv(t *testing.T) *restEnv {
+	t.Helper()
+	emu := planhattest.NewServer(t, planhattest.WithSeed(3), planhattest.WithRateLimit(0, 0))
+	metrics := httpapi.NewMetrics()
+	client, err := planhat.NewClient(planhat.Options{
+		Token: emu.Token, BaseURL: emu.URL, AnalyticsURL: emu.AnalyticsURL, TenantToken: emu.Tenant,
+		HTTPClient: &http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(emu.Token))},
+		RateLimit:  &planhat.RateLimit{Requests: 100000, Window: time.Second, PerSecond: 100000},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := actions.PlanhatRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := httpapi.New(httpapi.Config{
+		Metrics:       metrics,
+		Registry:      reg,
+		ActionContext: func(ctx context.Context) (context.Context, error) { return actions.WithPlanhat(ctx, client), nil },
+		APIKeys:       httpapi.ParseAPIKeys(testKey + ",second-key"),
+		MaxBodyBytes:  4096,
+		Version:       "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &restEnv{url: hs.URL, planhat: emu, metrics: metrics, reg: reg}
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (e *restEnv) do(t *testing.T, method, path, auth, contentType, body string) result {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return result{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func errorOf(t *testing.T, r result) httpapi.ErrorDetail {
+	t.Helper()
+	var body httpapi.ErrorBody
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatalf("status %d body is not error JSON: %v\n%s", r.status, err, r.body)
+	}
+	if body.Error.RequestID == "" || body.Error.RequestID != r.header.Get("X-Request-Id") {
+		t.Errorf("error requestId %q does not match X-Request-Id %q", body.Error.RequestID, r.header.Get("X-Request-Id"))
+	}
+	return body.Error
+}
+
+func TestRESTDoorErrors(t *testing.T) {
+	t.Parallel()
+	env := newRESTEnv(t)
+	companyID := env.planhat.Objects("companies")[0]["_id"].(string)
+	bearer := "Bearer " + testKey
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		auth        string
+		contentType string
+		body        string
+		wantStatus  int
+		wantCode    string
+	}{
+		{"no key", "POST", "/v1/actions/getCompany", "", "application/json", `{}`, 401, httpapi.CodeUnauthenticated},
+		{"wrong key", "POST", "/v1/actions/getCompany", "Bearer nope", "application/json", `{}`, 401, httpapi.CodeUnauthenticated},
+		{"basic auth", "POST", "/v1/actions/getCompany", "Basic " + testKey, "application/json", `{}`, 401, httpapi.CodeUnauthenticated},
+		{"list without key", "GET", "/v1/actions", "", "", "", 401, httpapi.CodeUnauthenticated},
+		{"unknown action", "POST", "/v1/actions/getCompanny", bearer, "application/json", `{}`, 404, httpapi.CodeUnknownAction},
+		{"wrong content type", "POST", "/v1/actions/getCompany", bearer, "text/plain", `{"id":"x"}`, 415, httpapi.CodeUnsupportedMediaType},
+		{"form body", "POST", "/v1/actions/getCompany", bearer, "application/x-www-form-urlencoded", `id=x`, 415, httpapi.CodeUnsupportedMediaType},
+		{"malformed json", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":`, 400, httpapi.CodeMalformedJSON},
+		{"array body", "POST", "/v1/actions/getCompany", bearer, "application/json", `[]`, 400, httpapi.CodeMalformedJSON},
+		{"oversized", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":"` + strings.Repeat("a", 5000) + `"}`, 413, httpapi.CodePayloadTooLarge},
+		{"missing field", "POST", "/v1/actions/getCompany", bearer, "application/json", `{}`, 400, actions.CodeInvalidInput},
+		{"not found", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":"extid-does-not-exist"}`, 404, actions.CodeNotFound},
+		{"wrong method", "GET", "/v1/actions/getCompany", bearer, "", "", 405, httpapi.CodeMethodNotAllowed},
+		{"no route", "GET", "/v2/nothing", bearer, "", "", 404, httpapi.CodeRouteNotFound},
+		{"ok", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":"` + companyID + `"}`, 200, ""},
+		{"second key ok", "POST", "/v1/actions/getCompany", "Bearer second-key", "application/json", `{"id":"` + companyID + `"}`, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := env.do(t, tt.method, tt.path, tt.auth, tt.contentType, tt.body)
+			if r.status != tt.wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", r.status, tt.wantStatus, r.body)
+			}
+			if tt.wantCode == "" {
+				var out map[string]any
+				if err := json.Unmarshal(r.body, &out); err != nil {
+					t.Fatalf("output is not a JSON object: %s", r.body)
+				}
+				return
+			}
+			e := errorOf(t, r)
+			if e.Code != tt.wantCode {
+				t.Errorf("code = %q, want %q (%s)", e.Code, tt.wantCode, e.Message)
+			}
+			if e.Message == "" || strings.Contains(e.Message, testKey) {
+				t.Errorf("message %q is empty or leaks the key", e.Message)
+			}
+		})
+	}
+}
+
+func TestRESTUnknownActionSuggests(t *testing.T) {
+	t.Parallel()
+	env := newRESTEnv(t)
+	r := env.do(t, "POST", "/v1/actions/getcompany", "Bearer "+testKey, "application/json", `{}`)
+	e := errorOf(t, r)
+	if !strings.Contains(e.Message, `"getCompany"`) {
+		t.Errorf("message %q does not suggest getCompany", e.Message)
+	}
+}
+
+func TestRESTListActions(t *testing.T) {
+	t.Parallel()
+	env := newRESTEnv(t)
+	r := env.do(t, "GET", "/v1/actions", "Bearer "+testKey, "", "")
+	if r.status != 200 {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	var got struct {
+		Actions []struct {
+			Name         string          `json:"name"`
+			Title        string          `json:"title"`
+			InputSchema  json.RawMessage `json:"inputSchema"`
+			OutputSchema json.RawMessage `json:"outputSchema"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal(r.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	var names, want []string
+	for _, a := range got.Actions {
+		names = append(names, a.Name)
+		if a.Title == "" || len(a.InputSchema) == 0 || len(a.OutputSchema) == 0 {
+			t.Errorf("%s lacks title or schemas", a.Name)
+		}
+	}
+	for _, a := range env.reg.All() {
+		want = append(want, a.Name)
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("listed actions (-want +got):\n%s", diff)
+	}
+}
+
+func TestOpenAPIDocument(t *testing.T) {
+	t.Parallel()
+	env := newRESTEnv(t)
+	r := env.do(t, "GET", "/openapi.json", "", "", "")
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		t.Fatalf("status %d, type %q", r.status, r.header.Get("Content-Type"))
+	}
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Info    struct {
+			Title, Version string
+		} `json:"info"`
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+			Summary     string `json:"summary"`
+			RequestBody *struct {
+				Content map[string]struct {
+					Schema map[string]any `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema map[string]any `json:"schema"`
+				} `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+		Components struct {
+			SecuritySchemes map[string]any `json:"securitySchemes"`
+			Schemas         map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatalf("openapi.json does not parse: %v", err)
+	}
+	if doc.OpenAPI != "3.1.0" || doc.Info.Title == "" || doc.Info.Version != "test" {
+		t.Errorf("header fields: %q %q %q", doc.OpenAPI, doc.Info.Title, doc.Info.Version)
+	}
+	if doc.Components.SecuritySchemes["apiKey"] == nil || doc.Components.Schemas["Error"] == nil {
+		t.Error("components lack the apiKey scheme or the Error schema")
+	}
+	seenIDs := map[string]bool{}
+	for _, a := range env.reg.All() {
+		item, ok := doc.Paths["/v1/actions/"+a.Name]
+		if !ok {
+			t.Errorf("no path for action %s", a.Name)
+			continue
+		}
+		op, ok := item["post"]
+		if !ok {
+			t.Errorf("%s: no post operation", a.Name)
+			continue
+		}
+		if op.OperationID != a.Name || seenIDs[op.OperationID] {
+			t.Errorf("%s: operationId %q missing or duplicate", a.Name, op.OperationID)
+		}
+		seenIDs[op.OperationID] = true
+		if op.RequestBody == nil || op.RequestBody.Content["application/json"].Schema["type"] != "object" {
+			t.Errorf("%s: request body schema is not an object schema", a.Name)
+		}
+		if op.Responses["200"].Content["application/json"].Schema["type"] != "object" {
+			t.Errorf("%s: 200 response schema is not an object schema", a.Name)
+		}
+		for _, code := range []string{"400", "401", "404", "413", "415", "429", "502"} {
+			if _, ok := op.Responses[code]; !ok {
+				t.Errorf("%s: no %s response", a.Name, code)
+			}
+		}
+	}
+	if _, ok := doc.Paths["/v1/actions"]["get"]; !ok {
+		t.Error("no GET /v1/actions")
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
+	env := newRESTEnv(t)
+	if r := env.do(t, "GET", "/health", "", "", ""); r.status != 200 || string(r.body) != "ok" {
+		t.Errorf("/health = %d %q, want 200 ok", r.status, r.body)
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if r := env.do(t, "GET", p, "", "", ""); r.status != 200 {
+			t.Errorf("%s = %d", p, r.status)
+		}
+	}
+	companyID := env.planhat.Objects("companies")[0]["_id"].(string)
+	env.do(t, "POST", "/v1/actions/getCompany", "Bearer "+testKey, "application/json", `{"id":"`+companyID+`"}`)
+	r := env.do(t, "GET", "/metrics", "", "", "")
+	text := string(r.body)
+	fp := integrations.TokenFingerprint(env.planhat.Token)
+	for _, want := range []string{
+		`planbridge_http_requests_total{code="200",route="POST /v1/actions/{name}"} 1`,
+		`planbridge_actions_total{action="getCompany",door="rest",outcome="ok"} 1`,
+		`planbridge_planhat_requests_total{code="200",token="` + fp + `"} 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(text, env.planhat.Token) || strings.Contains(text, testKey) {
+		t.Error("metrics contain a token or key")
+	}
+}
+
+func TestReadyzDrains(t *testing.T) {
+	t.Parallel()
+	reg, err := actions.PlanhatRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := httpapi.New(httpapi.Config{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 200 {
+		t.Fatalf("readyz before drain = %d", rec.Code)
+	}
+	srv.Drain()
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 503 {
+		t.Errorf("readyz after drain = %d, want 503", rec.Code)
+	}
+	// Without API keys the REST door refuses, and says how to fix it.
+	rec = httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/v1/actions/getCompany", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer anything")
+	srv.ServeHTTP(rec, req)
+	if rec.Code != 401 || !strings.Contains(rec.Body.String(), "PLANBRIDGE_API_KEYS") {
+		t.Errorf("no-keys call = %d %s", rec.Code, rec.Body)
+	}
+}
