@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/integrations"
+)
+
+// botpressCmd groups Botpress tooling.
+type botpressCmd struct {
+	Definition botpressDefinitionCmd `cmd:"" help:"Print an integration's definition: the JSON body of Botpress's createIntegration."`
+}
+
+// botpressDefinitionCmd has one subcommand per integration.
+type botpressDefinitionCmd struct {
+	Planhat definitionPlanhatCmd `cmd:"" help:"The planhat integration."`
+}
+
+// definitionPlanhatCmd prints the planhat integration's definition.
+type definitionPlanhatCmd struct {
+	URL string `name:"url" env:"PLANBRIDGE_PUBLIC_URL" help:"Public URL Botpress should call (e.g. https://bridge.example.com/botpress/planhat/<secret>); omitted from the JSON when empty."`
+	Dev bool   `name:"dev" help:"Mark the integration as a development integration (dev: true)."`
+}
+
+// Run prints the definition JSON on stdout.
+func (c *definitionPlanhatCmd) Run(env *Env) error {
+	reg, err := actions.PlanhatRegistry()
+	if err != nil {
+		return fmt.Errorf("building the action registry: %w", err)
+	}
+	def, err := integrations.PlanhatDefinition(reg, c.URL)
+	if err != nil {
+		return err
+	}
+	def.Dev = c.Dev
+	b, err := def.JSON()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(env.Stdout, "%s\n", b)
+	return err
+}

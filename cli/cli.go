@@ -1,0 +1,113 @@
+// Package cli holds planbridge's commands. Run is the whole program minus
+// signal handling, so tests drive every command in-process with their own
+// arguments, standard streams and environment.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// Env is what every command receives: the context, the standard streams and
+// the environment lookup, so nothing reads os.* directly.
+type Env struct {
+	Ctx    context.Context
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	Logger *slog.Logger
+}
+
+// root is the command tree; each command lives in a file of its own.
+type root struct {
+	LogLevel  string `name:"log-level" env:"PLANBRIDGE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (debug, info, warn, error)."`
+	LogFormat string `name:"log-format" env:"PLANBRIDGE_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format (text or json)."`
+
+	Version  versionCmd  `cmd:"" help:"Print the version of planbridge."`
+	Serve    serveCmd    `cmd:"" help:"Run the server: Botpress integrations, REST door, OpenAPI, health and metrics (sandbox mode when nothing is configured)."`
+	Call     callCmd     `cmd:"" help:"Run one action from the shell and print its output JSON."`
+	Botpress botpressCmd `cmd:"" help:"Botpress tooling (integration definitions)."`
+	Emulate  emulateCmd  `cmd:"" help:"Run an emulator of an outside system (planhat, planfix, botpress) for demos and tests."`
+}
+
+// emulateCmd groups the emulators.
+type emulateCmd struct {
+	Planhat  emulatePlanhatCmd  `cmd:"" help:"Run the Planhat API emulator (main and analytics hosts on one listener)."`
+	Planfix  emulatePlanfixCmd  `cmd:"" help:"Run the Planfix chat API emulator (POST /webchat/api; agents reply to --chat-url)."`
+	Botpress emulateBotpressCmd `cmd:"" help:"Run the Botpress Cloud emulator (Runtime API, webhook host, /_emulator control API; sends operations to --integration-url)."`
+}
+
+// exitError carries a specific exit status out of a command.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// Run parses args, runs the chosen command and returns the process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	var cli root
+	exited := false
+	code := 0
+	parser, err := kong.New(&cli,
+		kong.Name("planbridge"),
+		kong.Description("Connect chatbots to Planhat (customer-success data) and Planfix (human agents)."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { exited, code = true, c }),
+		kong.UsageOnError(),
+		kong.Resolvers(envResolver(getenv)),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "planbridge: %v\n", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if exited {
+		return code
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "planbridge: %v\n", err)
+		return 2
+	}
+	env := &Env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv}
+	env.Logger = newLogger(stderr, cli.LogLevel, cli.LogFormat)
+	if err := kctx.Run(env); err != nil {
+		if ee, ok := errors.AsType[exitError](err); ok {
+			return ee.code
+		}
+		fmt.Fprintf(stderr, "planbridge: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// envResolver fills flags from their env tags through getenv, so tests can
+// inject an environment without touching the process's own.
+func envResolver(getenv func(string) string) kong.Resolver {
+	return kong.ResolverFunc(func(_ *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
+		if getenv == nil {
+			return nil, nil
+		}
+		for _, name := range flag.Envs {
+			if v := getenv(name); v != "" {
+				return v, nil
+			}
+		}
+		return nil, nil
+	})
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(strings.ToUpper(level)))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,289 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/planbridge/planbridge/cli"
+)
+
+// commandWait bounds every wait on a command started in-process; a healthy
+// command starts and stops in milliseconds, so hitting it means a hang.
+const commandWait = 10 * time.Second
+
+// watchedBuffer collects a command's output from its goroutines and lets the
+// test wait for a line to appear without polling with sleeps.
+type watchedBuffer struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // receives (without blocking) after every Write
+}
+
+func newWatchedBuffer() *watchedBuffer { return &watchedBuffer{written: make(chan struct{}, 1)} }
+
+func (w *watchedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.b.Write(p)
+	select {
+	case w.written <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+func (w *watchedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// lookupIn is the getenv a command sees: only the given variables, never the
+// test process's own environment.
+func lookupIn(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+// runningCommand is one cli.Run call serving in a goroutine.
+type runningCommand struct {
+	// BaseURL is the first http://127.0.0.1:PORT address the command printed.
+	BaseURL string
+	Stdout  *watchedBuffer
+	Stderr  *watchedBuffer
+
+	cancel  context.CancelFunc
+	done    chan struct{}
+	code    int
+	stopped bool
+}
+
+// listeningAddress finds the address a command announces on stdout.
+var listeningAddress = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
+
+// startCommand runs `planbridge args...` until it prints its listening
+// address; the command is cancelled and awaited at cleanup if the test did
+// not stop it. Pass --addr 127.0.0.1:0 so parallel tests never share a port.
+func startCommand(t *testing.T, env map[string]string, args ...string) *runningCommand {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &runningCommand{Stdout: newWatchedBuffer(), Stderr: newWatchedBuffer(), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		c.code = cli.Run(ctx, args, strings.NewReader(""), c.Stdout, c.Stderr, lookupIn(env))
+	}()
+	t.Cleanup(func() {
+		if !c.stopped {
+			c.stop(t)
+		}
+	})
+	timeout := time.NewTimer(commandWait)
+	defer timeout.Stop()
+	for {
+		if addr := listeningAddress.FindString(c.Stdout.String()); addr != "" {
+			c.BaseURL = addr
+			return c
+		}
+		select {
+		case <-c.Stdout.written:
+		case <-c.done:
+			c.stopped = true
+			t.Fatalf("planbridge %s exited with %d before printing its address\nstdout:\n%s\nstderr:\n%s",
+				strings.Join(args, " "), c.code, c.Stdout, c.Stderr)
+		case <-timeout.C:
+			t.Fatalf("planbridge %s printed no http://127.0.0.1:PORT within %s\nstdout:\n%s\nstderr:\n%s",
+				strings.Join(args, " "), commandWait, c.Stdout, c.Stderr)
+		}
+	}
+}
+
+// stop cancels the command's context as a signal would and returns its exit
+// code.
+func (c *runningCommand) stop(t *testing.T) int {
+	t.Helper()
+	c.stopped = true
+	c.cancel()
+	select {
+	case <-c.done:
+		return c.code
+	case <-time.After(commandWait):
+		t.Fatalf("command did not return within %s of cancellation\nstderr:\n%s", commandWait, c.Stderr)
+		return -1
+	}
+}
+
+// runUntilExit runs a command that is expected to return on its own (a flag
+// error, a one-shot command) and returns its exit code and output. A command
+// that starts serving instead is cancelled and reported.
+func runUntilExit(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut := newWatchedBuffer(), newWatchedBuffer()
+	done := make(chan int, 1)
+	go func() { done <- cli.Run(ctx, args, strings.NewReader(""), out, errOut, lookupIn(env)) }()
+	select {
+	case code = <-done:
+		return code, out.String(), errOut.String()
+	case <-time.After(commandWait):
+		cancel()
+		code = <-done
+		t.Fatalf("planbridge %s kept running (it exited %d only when cancelled)\nstdout:\n%s\nstderr:\n%s",
+			strings.Join(args, " "), code, out, errOut)
+		return code, out.String(), errOut.String()
+	}
+}
+
+// recordedRequest is one request an httptest peer received.
+type recordedRequest struct {
+	Method string
+	Path   string
+	Header http.Header
+	Body   []byte
+}
+
+// requestRecorder is a peer of an emulator (a chat URL, an integration URL)
+// that records what it receives and answers with a fixed response.
+type requestRecorder struct {
+	URL string
+
+	mu       sync.Mutex
+	requests []recordedRequest
+}
+
+// startRecorder starts a peer that answers every request with status and
+// body as contentType.
+func startRecorder(t *testing.T, status int, contentType, body string) *requestRecorder {
+	t.Helper()
+	rec := &requestRecorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		rec.mu.Lock()
+		rec.requests = append(rec.requests, recordedRequest{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: b})
+		rec.mu.Unlock()
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	rec.URL = srv.URL
+	return rec
+}
+
+// Requests returns a copy of what the peer received so far.
+func (r *requestRecorder) Requests() []recordedRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recordedRequest(nil), r.requests...)
+}
+
+// answer is one HTTP answer, headers included: the rate-limit state of
+// the Planhat emulator is only visible in them.
+type answer struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// send makes one HTTP request and returns the status and body.
+func send(t *testing.T, method, url, contentType, body string, header http.Header) (int, []byte) {
+	t.Helper()
+	a := sendForHeaders(t, method, url, contentType, body, header)
+	return a.Status, []byte(a.Body)
+}
+
+// sendForHeaders makes one HTTP request and returns the whole answer.
+func sendForHeaders(t *testing.T, method, url, contentType, body string, header http.Header) answer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), commandWait)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("build %s %s: %v", method, url, err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read answer of %s %s: %v", method, url, err)
+	}
+	return answer{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+// assertNoSecrets fails when any secret appears in any of the outputs:
+// tokens must never reach logs, errors or banners.
+func assertNoSecrets(t *testing.T, secrets []string, outputs ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		for _, out := range outputs {
+			if strings.Contains(out, s) {
+				t.Errorf("output contains the secret %q:\n%s", s, out)
+			}
+		}
+	}
+}
+
+// occupiedAddress returns a 127.0.0.1 address something already listens
+// on, held until the test ends, for "address in use" cases.
+func occupiedAddress(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String()
+}
+
+// flagErrorCase is one invocation that must fail before serving.
+type flagErrorCase struct {
+	name     string
+	args     []string
+	env      map[string]string
+	wantCode int
+	// wantStderr are substrings the message must contain: what went wrong
+	// and what to do.
+	wantStderr []string
+}
+
+// checkFlagErrors runs each case and checks its exit code, its message, and
+// that no secret leaks into stdout or stderr.
+func checkFlagErrors(t *testing.T, secrets []string, tests []flagErrorCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runUntilExit(t, tc.env, tc.args...)
+			if code != tc.wantCode {
+				t.Errorf("exit code = %d, want %d\nstderr:\n%s", code, tc.wantCode, stderr)
+			}
+			for _, want := range tc.wantStderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			assertNoSecrets(t, secrets, stdout, stderr)
+		})
+	}
+}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// errShutdownIncomplete marks a graceful shutdown that ran out of time, so
+// a command that treats a forced stop as normal can tell it from a failure
+// to serve.
+var errShutdownIncomplete = errors.New("shutdown did not finish")
+
+// serveUntilDone serves hs on ln until ctx ends, then shuts it down: stopping
+// (when not nil) runs first, requests in flight get up to grace to finish,
+// and whatever is still open after that is closed. It returns why serving
+// failed, an error wrapping errShutdownIncomplete when grace ran out, or
+// nil after a clean stop.
+func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration, stopping func()) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	if stopping != nil {
+		stopping()
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+		return fmt.Errorf("%w in %s: %w", errShutdownIncomplete, grace, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,327 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/httpapi"
+	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhattest"
+)
+
+// planhatFlags are the server-level Planhat settings shared by serve and
+// call. They are the operator's, so their URLs are trusted.
+type planhatFlags struct {
+	PlanhatToken        string `name:"planhat-token" env:"PLANHAT_TOKEN" help:"Planhat API token (Settings > Private Apps) for the REST door and 'call'. Prefer the environment variable."`
+	PlanhatRegion       string `name:"planhat-region" env:"PLANHAT_REGION" help:"Planhat region (eu, eu2, us2...; empty for api.planhat.com)."`
+	PlanhatAPIURL       string `name:"planhat-api-url" env:"PLANHAT_API_URL" help:"Planhat API base URL (overrides the region)."`
+	PlanhatAnalyticsURL string `name:"planhat-analytics-url" env:"PLANHAT_ANALYTICS_URL" help:"Planhat analytics base URL (default https://analytics.planhat.com)."`
+	PlanhatTenant       string `name:"planhat-tenant" env:"PLANHAT_TENANT" help:"Planhat tenant UUID, for activity tracking and metrics."`
+}
+
+// sandboxWanted reports whether nothing real is configured, in which case
+// the commands run against the built-in emulators.
+func (f *planhatFlags) sandboxWanted(getenv func(string) string) bool {
+	return strings.TrimSpace(f.PlanhatToken) == "" && strings.TrimSpace(getenv("PLANFIX_URL")) == ""
+}
+
+// planhatClient builds the server's own Planhat client (REST door, call).
+func (f *planhatFlags) planhatClient(hc *http.Client, logger *slog.Logger, rl *planhat.RateLimit) (*planhat.Client, error) {
+	return planhat.NewClient(planhat.Options{
+		Token:        f.PlanhatToken,
+		Region:       f.PlanhatRegion,
+		BaseURL:      f.PlanhatAPIURL,
+		AnalyticsURL: f.PlanhatAnalyticsURL,
+		TenantToken:  f.PlanhatTenant,
+		HTTPClient:   hc,
+		Logger:       logger,
+		UserAgent:    "planbridge/" + Version,
+		RateLimit:    rl,
+	})
+}
+
+// sandbox is an in-process Planhat emulator on a loopback listener and,
+// for serve, a Botpress emulator installed against this server.
+type sandbox struct {
+	emulator *planhattest.Server
+	url      string
+	server   *http.Server
+
+	bp            *botpresstest.Server
+	bpServer      *http.Server
+	webhookSecret string
+}
+
+// sandboxSeed is how many demo companies the sandbox emulator starts with.
+const sandboxSeed = 12
+
+// startSandbox starts a seeded Planhat emulator on 127.0.0.1 and points f
+// at it.
+func startSandbox(f *planhatFlags, logger *slog.Logger) (*sandbox, error) {
+	token := "sandbox-" + randomHex(16)
+	emu := planhattest.New(planhattest.WithSeed(sandboxSeed), planhattest.WithToken(token), planhattest.WithRateLimit(0, time.Minute))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
+	}
+	srv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go func() { _ = srv.Serve(ln) }()
+	s := &sandbox{emulator: emu, url: "http://" + ln.Addr().String(), server: srv}
+	f.PlanhatToken, f.PlanhatAPIURL, f.PlanhatAnalyticsURL, f.PlanhatTenant, f.PlanhatRegion = emu.Token, s.url, s.url, emu.Tenant, ""
+	return s, nil
+}
+
+// startBotpress starts a Botpress emulator on loopback whose installation
+// of the planhat integration points at integrationURL with a working
+// configuration, so operations and webhooks can be tried without Botpress.
+func (s *sandbox) startBotpress(integrationURL string, def *botpress.Definition, logger *slog.Logger) error {
+	s.webhookSecret = "sandbox-webhook-" + randomHex(8)
+	bp := botpresstest.New(
+		botpresstest.WithToken("sandbox-bp-"+randomHex(12)),
+		botpresstest.WithIntegrationName(integrations.PlanhatName),
+		botpresstest.WithIntegrationURL(integrationURL),
+		botpresstest.WithDefinition(def),
+		botpresstest.WithConfiguration(map[string]string{"apiToken": s.emulator.Token, "tenantToken": s.emulator.Tenant, "webhookSecret": s.webhookSecret}),
+	)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
+	}
+	bp.URL = "http://" + ln.Addr().String()
+	s.bp = bp
+	s.bpServer = &http.Server{Handler: bp.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go func() { _ = s.bpServer.Serve(ln) }()
+	return nil
+}
+
+func (s *sandbox) close() {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if s.bpServer != nil {
+		_ = s.bpServer.Shutdown(ctx)
+	}
+	_ = s.server.Shutdown(ctx)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// serveCmd runs the HTTP server.
+type serveCmd struct {
+	planhatFlags `embed:""`
+
+	Addr            string        `name:"addr" env:"PLANBRIDGE_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
+	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer <key>)."`
+	AllowHosts      string        `name:"allow-hosts" env:"PLANBRIDGE_ALLOW_HOSTS" help:"Comma-separated extra hosts (name, *.domain, host:port, IP or CIDR) that Botpress configurations may point at."`
+	BotpressSecret  string        `name:"botpress-secret" env:"PLANBRIDGE_BOTPRESS_SECRET" help:"Shared secret Botpress must present: /botpress/planhat/<secret> or the X-Planbridge-Secret header."`
+	BPAPIURL        string        `name:"bp-api-url" env:"BP_API_URL" help:"Botpress Runtime API URL (default https://api.botpress.cloud)."`
+	BPToken         string        `name:"bp-token" env:"BP_TOKEN" help:"Botpress Integration Access Key (or PAT), used to emit events."`
+	ShutdownTimeout time.Duration `name:"shutdown-timeout" default:"15s" help:"How long in-flight requests may take to finish on shutdown."`
+}
+
+// Run starts the server and blocks until the context ends, then shuts down
+// gracefully.
+func (c *serveCmd) Run(env *Env) error {
+	logger := env.Logger
+	flags := c.planhatFlags
+	var sb *sandbox
+	if flags.sandboxWanted(env.Getenv) {
+		var err error
+		if sb, err = startSandbox(&flags, logger); err != nil {
+			return err
+		}
+		defer sb.close()
+	}
+	apiKeys := c.APIKeys
+	generatedKey := ""
+	if sb != nil && strings.TrimSpace(apiKeys) == "" {
+		generatedKey = "pbk_sandbox_" + randomHex(16)
+		apiKeys = generatedKey
+	}
+
+	metrics := httpapi.NewMetrics()
+	reg, err := actions.PlanhatRegistry()
+	if err != nil {
+		return fmt.Errorf("building the action registry: %w", err)
+	}
+	// The REST door's own Planhat client; without PLANHAT_TOKEN (a
+	// Planfix-only server) REST calls of Planhat actions say so.
+	actionContext := func(ctx context.Context) (context.Context, error) {
+		return nil, errors.New("This server has no Planhat token: the operator must set PLANHAT_TOKEN (and PLANHAT_REGION or PLANHAT_API_URL) for the REST door's Planhat actions.")
+	}
+	if strings.TrimSpace(flags.PlanhatToken) != "" {
+		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, logger, nil)
+		if err != nil {
+			return fmt.Errorf("configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %w", err)
+		}
+		actionContext = func(ctx context.Context) (context.Context, error) { return actions.WithPlanhat(ctx, restClient), nil }
+	}
+	defaultAPIURL := flags.PlanhatAPIURL
+	if defaultAPIURL == "" && flags.PlanhatRegion != "" {
+		if defaultAPIURL, err = planhat.BaseURLForRegion(flags.PlanhatRegion); err != nil {
+			return err
+		}
+	}
+	ph, err := integrations.NewPlanhat(integrations.PlanhatOptions{
+		Registry: reg,
+		// Sandbox mode needs no loopback exemption: the emulator's own
+		// host:port is allowed as the default Planhat URL, and a blanket
+		// exemption would let any caller reach every local port.
+		Policy: integrations.HostPolicy{
+			Extra: integrations.ParseAllowHosts(c.AllowHosts),
+		},
+		DefaultAPIURL:       defaultAPIURL,
+		DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
+		WrapTransport:       metrics.PlanhatTransport,
+		ObserveAction: func(action, outcome string, d time.Duration) {
+			metrics.ObserveAction("botpress", action, outcome, d)
+		},
+		Logger:    logger,
+		UserAgent: "planbridge/" + Version,
+	})
+	if err != nil {
+		return err
+	}
+	// Listen before wiring so sandbox mode knows the address to install
+	// the Botpress emulator against.
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (PLANBRIDGE_ADDR): %w", c.Addr, err)
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+	runtime := botpress.ClientOptions{BaseURL: c.BPAPIURL, Token: c.BPToken, UserAgent: "planbridge/" + Version}
+	if sb != nil && c.BPToken == "" {
+		def, err := integrations.PlanhatDefinition(reg, "")
+		if err != nil {
+			return err
+		}
+		door := base + "/botpress/planhat"
+		if c.BotpressSecret != "" {
+			door += "/" + c.BotpressSecret
+		}
+		if err := sb.startBotpress(door, def, logger); err != nil {
+			return err
+		}
+		runtime.BaseURL, runtime.Token = sb.bp.URL, sb.bp.Token
+	}
+	// Bulk upserts of 5,000 records need more than the handler's default.
+	bpHandler := botpress.NewHandler(ph, botpress.HandlerOptions{Logger: logger, Runtime: runtime, MaxBodyBytes: httpapi.DefaultMaxBodyBytes, RequestID: httpapi.RequestID})
+	keys := httpapi.ParseAPIKeys(apiKeys)
+	server, err := httpapi.New(httpapi.Config{
+		Logger:          logger,
+		Metrics:         metrics,
+		Registry:        reg,
+		ActionContext:   actionContext,
+		APIKeys:         keys,
+		BotpressPlanhat: bpHandler,
+		BotpressSecret:  c.BotpressSecret,
+		Version:         Version,
+	})
+	if err != nil {
+		return err
+	}
+	httpServer := &http.Server{
+		Handler:           server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if sb != nil {
+		printSandboxBanner(env.Stdout, base, sb, generatedKey, c.BotpressSecret)
+	} else {
+		fmt.Fprintf(env.Stdout, "planbridge %s listening on %s\n", Version, base)
+	}
+	logger.Info("planbridge listening", "addr", ln.Addr().String(), "sandbox", sb != nil, "api_keys", keys.Len(),
+		"botpress_secret", c.BotpressSecret != "", "bp_runtime", runtime.Token != "")
+	if keys.Len() == 0 {
+		logger.Warn("the REST door refuses every call: set PLANBRIDGE_API_KEYS to enable it")
+	}
+	if c.BotpressSecret == "" {
+		logger.Warn("the Botpress door is open to anyone who can reach it: set PLANBRIDGE_BOTPRESS_SECRET and use /botpress/planhat/<secret> as the integration URL")
+	}
+
+	err = serveUntilDone(env.Ctx, httpServer, ln, c.ShutdownTimeout, func() {
+		logger.Info("shutting down", "grace", c.ShutdownTimeout)
+		server.Drain()
+	})
+	if errors.Is(err, errShutdownIncomplete) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("server stopped: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// printSandboxBanner tells a newcomer, loudly, what runs and how to try it.
+// It writes the banner in one Write so readers never see half of it.
+func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecret string) {
+	var w strings.Builder
+	bpPath := "/botpress/planhat"
+	if bpSecret != "" {
+		bpPath += "/<PLANBRIDGE_BOTPRESS_SECRET>"
+	}
+	keyLine := "  REST API key:        (from PLANBRIDGE_API_KEYS)"
+	key := "<your API key>"
+	if apiKey != "" {
+		keyLine = "  REST API key:        " + apiKey + "   (generated for this run)"
+		key = apiKey
+	}
+	fmt.Fprintf(&w, `
+================================================================================
+  planbridge %s — SANDBOX MODE
+  No PLANHAT_TOKEN and no PLANFIX_URL are set, so planbridge runs against its
+  built-in Planhat emulator (%d seeded demo companies, in memory, on loopback).
+  Nothing reaches the real Planhat. Set PLANHAT_TOKEN to leave sandbox mode.
+
+  planbridge:          %s
+  Planhat emulator:    %s   (token %s, tenant %s)
+%s
+  Botpress door:       POST %s%s   (configuration apiToken = the emulator token)
+  OpenAPI:             %s/openapi.json
+  Metrics:             %s/metrics
+
+  Try the REST door:
+    curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
+      -d '{"limit": 3}' %s/v1/actions/listCompanies
+`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, key, base)
+	if sb.bp != nil {
+		fmt.Fprintf(&w, `
+  Botpress emulator:   %s   (installed against this server; events, users, states
+                       at %s/_emulator/events, /users, /states)
+  Try an action as Botpress sends it:
+    curl -s -H 'Content-Type: application/json' \
+      -d '{"operation":"action_triggered","payload":{"type":"listCompanies","input":{"limit":2}}}' \
+      %s/_emulator/call
+  Try a Planhat automation webhook (becomes a companyUpdated event):
+    curl -s -H 'Content-Type: application/json' -d '{"_id":"c1","name":"Acme"}' \
+      %s/%s/company/updated
+`, sb.bp.URL, sb.bp.URL, sb.bp.URL, sb.bp.WebhookURL(), sb.webhookSecret)
+	}
+	fmt.Fprintln(&w, "================================================================================")
+	_, _ = io.WriteString(out, w.String())
+}

@@ -1,0 +1,498 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/cli"
+	"github.com/planbridge/planbridge/planhat/planhattest"
+)
+
+// serveOutput is a concurrency-safe output sink for a command running in a
+// goroutine.
+type serveOutput struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *serveOutput) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *serveOutput) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func envFrom(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+// runCLI drives cli.Run in-process and returns exit code, stdout and stderr.
+func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(t.Context(), args, strings.NewReader(stdin), &stdout, &stderr, envFrom(env))
+	return code, stdout.String(), stderr.String()
+}
+
+// startServe runs "planbridge serve" on a random port until the test ends
+// and returns its base URL and the banner.
+func startServe(t *testing.T, env map[string]string) (string, string) {
+	t.Helper()
+	env["PLANBRIDGE_ADDR"] = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr serveOutput
+	done := make(chan int, 1)
+	go func() { done <- cli.Run(ctx, []string{"serve"}, nil, &stdout, &stderr, envFrom(env)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d; stderr:\n%s", code, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop within 10 s of cancellation")
+		}
+	})
+	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		out := stdout.String()
+		if m := addr.FindString(out); m != "" && (strings.Contains(out, "listening on") || strings.Contains(out, "curl")) {
+			return m, out
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited early with %d; stderr:\n%s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve printed no address; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	return "", ""
+}
+
+func getURL(t *testing.T, url string, header http.Header) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func postAction(t *testing.T, url, key, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeSandbox(t *testing.T) {
+	t.Parallel()
+	base, banner := startServe(t, map[string]string{})
+	for _, want := range []string{"SANDBOX MODE", "Planhat emulator", "REST API key", "curl", "/botpress/planhat", "/openapi.json"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	key := regexp.MustCompile(`pbk_sandbox_[0-9a-f]+`).FindString(banner)
+	if key == "" {
+		t.Fatalf("banner shows no generated API key:\n%s", banner)
+	}
+	if code, body := getURL(t, base+"/health", nil); code != 200 || body != "ok" {
+		t.Errorf("/health = %d %q", code, body)
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {
+		if code, _ := getURL(t, base+p, nil); code != 200 {
+			t.Errorf("%s = %d", p, code)
+		}
+	}
+	code, body := postAction(t, base+"/v1/actions/listCompanies", key, `{"limit": 2}`)
+	if code != 200 || !strings.Contains(body, `"companies"`) {
+		t.Fatalf("listCompanies = %d %s", code, body)
+	}
+	if code, _ := postAction(t, base+"/v1/actions/listCompanies", "wrong", `{}`); code != 401 {
+		t.Errorf("wrong key = %d, want 401", code)
+	}
+	// The Botpress door answers operations with the emulator's token from the banner.
+	emuToken := regexp.MustCompile(`token (sandbox-[0-9a-f]+)`).FindStringSubmatch(banner)
+	if emuToken == nil {
+		t.Fatalf("banner shows no emulator token")
+	}
+	cfg, _ := json.Marshal(map[string]string{"apiToken": emuToken[1]})
+	req, _ := http.NewRequest(http.MethodPost, base+"/botpress/planhat", strings.NewReader(`{"type":"listCompanies","input":{"limit":1}}`))
+	for k, v := range map[string]string{
+		botpress.HeaderOperation: "action_triggered", botpress.HeaderBotID: "b", botpress.HeaderBotUserID: "u",
+		botpress.HeaderIntegrationID: "i", botpress.HeaderIntegrationAlias: "planhat", botpress.HeaderWebhookID: "w",
+		botpress.HeaderConfiguration: base64Std(cfg), "Content-Type": "application/json",
+	} {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"output"`) {
+		t.Errorf("botpress action = %d %s", resp.StatusCode, b)
+	}
+
+	// The Botpress emulator is installed against the server: the banner's
+	// two curl examples work as printed.
+	bpURL := regexp.MustCompile(`Botpress emulator:\s+(http://127\.0\.0\.1:\d+)`).FindStringSubmatch(banner)
+	webhook := regexp.MustCompile(`(http://127\.0\.0\.1:\d+/webhook/\S+/company/updated)`).FindStringSubmatch(banner)
+	if bpURL == nil || webhook == nil {
+		t.Fatalf("banner lacks the Botpress emulator:\n%s", banner)
+	}
+	code, body = postJSONBody(t, bpURL[1]+"/_emulator/call", `{"operation":"action_triggered","payload":{"type":"listCompanies","input":{"limit":2}}}`)
+	if code != 200 || !strings.Contains(body, `"status":200`) || !strings.Contains(body, `"companies"`) {
+		t.Errorf("emulator call = %d %s", code, body)
+	}
+	code, body = postJSONBody(t, webhook[1], `{"_id":"c1","name":"Acme"}`)
+	if code != 200 || !strings.Contains(body, "companyUpdated") {
+		t.Errorf("webhook = %d %s", code, body)
+	}
+	if code, body := getURL(t, bpURL[1]+"/_emulator/events?type=companyUpdated", nil); code != 200 || !strings.Contains(body, `"companyUpdated"`) {
+		t.Errorf("events = %d %s", code, body)
+	}
+
+	// Sandbox mode trusts its own emulator, not loopback as a whole: a
+	// configuration pointing at another local port (here the server
+	// itself) is refused before any connection.
+	token := regexp.MustCompile(`token (sandbox-[0-9a-f]+)`).FindStringSubmatch(banner)
+	if token == nil {
+		t.Fatalf("banner lacks the emulator token:\n%s", banner)
+	}
+	code, body = postJSONBody(t, bpURL[1]+"/_emulator/call", `{"operation":"action_triggered",`+
+		`"configuration":{"apiToken":"`+token[1]+`","apiUrl":"`+base+`"},"payload":{"type":"listCompanies","input":{"limit":1}}}`)
+	if code != 200 || !strings.Contains(body, `"status":400`) || !strings.Contains(body, "not allowed") {
+		t.Errorf("a configuration pointing at another loopback port = %d %s", code, body)
+	}
+}
+
+func postJSONBody(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeConfigured(t *testing.T) {
+	t.Parallel()
+	emu := planhattest.NewServer(t, planhattest.WithSeed(2))
+	base, banner := startServe(t, map[string]string{
+		"PLANHAT_TOKEN": emu.Token, "PLANHAT_API_URL": emu.URL, "PLANHAT_ANALYTICS_URL": emu.AnalyticsURL,
+		"PLANBRIDGE_API_KEYS": "k1,k2", "PLANBRIDGE_BOTPRESS_SECRET": "door-secret-123",
+	})
+	if strings.Contains(banner, "SANDBOX") || strings.Contains(banner, emu.Token) {
+		t.Errorf("configured banner:\n%s", banner)
+	}
+	id := emu.Objects("companies")[0]["_id"].(string)
+	code, body := postAction(t, base+"/v1/actions/getCompany", "k2", `{"id":"`+id+`"}`)
+	if code != 200 || !strings.Contains(body, id) {
+		t.Errorf("getCompany = %d %s", code, body)
+	}
+	// The Botpress door needs the secret.
+	req, _ := http.NewRequest(http.MethodPost, base+"/botpress/planhat", strings.NewReader(`{}`))
+	req.Header.Set(botpress.HeaderOperation, "ping")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("door without secret = %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestServeBadAddress(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := runCLI(t, map[string]string{"PLANBRIDGE_ADDR": "256.0.0.1:99999"}, "", "serve")
+	if code != 1 || !strings.Contains(stderr, "PLANBRIDGE_ADDR") {
+		t.Errorf("bad address: code %d, stderr %s", code, stderr)
+	}
+}
+
+func TestBotpressDefinitionCommand(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCLI(t, nil, "", "botpress", "definition", "planhat", "--url", "https://bridge.example.com/botpress/planhat/x")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var def botpress.Definition
+	if err := json.Unmarshal([]byte(stdout), &def); err != nil {
+		t.Fatalf("output is not a definition: %v", err)
+	}
+	if def.Name != "planhat" || def.URL != "https://bridge.example.com/botpress/planhat/x" {
+		t.Errorf("name %q url %q", def.Name, def.URL)
+	}
+	reg, err := actions.PlanhatRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(def.Actions) != len(reg.All()) {
+		t.Errorf("%d actions, registry has %d", len(def.Actions), len(reg.All()))
+	}
+	for _, e := range botpress.LintDefinition(&def) {
+		t.Error(e)
+	}
+}
+
+func TestCallSandbox(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCLI(t, nil, "", "call", "listCompanies", "--input", `{"limit": 2}`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "sandbox") {
+		t.Errorf("no sandbox notice on stderr: %s", stderr)
+	}
+	var out struct {
+		Companies []map[string]any `json:"companies"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil || len(out.Companies) != 2 {
+		t.Fatalf("output = %s (%v)", stdout, err)
+	}
+	// The sandbox is seeded deterministically, so ids repeat across runs.
+	id := out.Companies[0]["id"].(string)
+	code, stdout, stderr = runCLI(t, nil, "", "call", "getCompany", "--input", `{"id":"`+id+`"}`)
+	if code != 0 || !strings.Contains(stdout, id) {
+		t.Errorf("getCompany: exit %d, %s %s", code, stdout, stderr)
+	}
+}
+
+func TestCallConfigured(t *testing.T) {
+	t.Parallel()
+	emu := planhattest.NewServer(t, planhattest.WithSeed(2))
+	env := map[string]string{"PLANHAT_TOKEN": emu.Token, "PLANHAT_API_URL": emu.URL, "PLANHAT_ANALYTICS_URL": emu.AnalyticsURL}
+	id := emu.Objects("companies")[0]["_id"].(string)
+	input := `{"id":"` + id + `"}`
+	file := filepath.Join(t.TempDir(), "input.json")
+	if err := os.WriteFile(file, []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		env        map[string]string
+		stdin      string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{"literal input", env, "", []string{"call", "getCompany", "--input", input}, 0, id, ""},
+		{"file input", env, "", []string{"call", "getCompany", "--input", "@" + file}, 0, id, ""},
+		{"stdin input", env, input, []string{"call", "getCompany", "--input", "-"}, 0, id, ""},
+		{"compact output", env, "", []string{"call", "getCompany", "-i", input, "--no-pretty"}, 0, `{"`, ""},
+		{"not found", env, "", []string{"call", "getCompany", "--input", `{"id":"extid-nobody"}`}, 1, "", "check the id"},
+		{"invalid input", env, "", []string{"call", "getCompany", "--input", `{"id":"not an id"}`}, 1, "", "invalid_input"},
+		{"not json", env, "", []string{"call", "getCompany", "--input", `id=1`}, 1, "", "one JSON object"},
+		{"missing file", env, "", []string{"call", "getCompany", "--input", "@/nonexistent/input.json"}, 1, "", "input file"},
+		{"unknown action", env, "", []string{"call", "getCompanny"}, 1, "", `"getCompany"`},
+		{"wrong token", map[string]string{"PLANHAT_TOKEN": "wrong", "PLANHAT_API_URL": emu.URL}, "", []string{"call", "getCompany", "--input", input}, 1, "", "Private Apps"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCLI(t, tt.env, tt.stdin, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stdout %s; stderr %s", code, tt.wantCode, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.wantStdout) || !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stdout %q (want %q), stderr %q (want %q)", stdout, tt.wantStdout, stderr, tt.wantStderr)
+			}
+			if strings.Contains(stderr, emu.Token) {
+				t.Error("stderr leaks the token")
+			}
+		})
+	}
+}
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// TestServePlanfixOnly starts without a Planhat token when Planfix is
+// configured (no sandbox) and says what is missing on Planhat calls.
+func TestServePlanfixOnly(t *testing.T) {
+	t.Parallel()
+	base, banner := startServe(t, map[string]string{"PLANFIX_URL": "https://example.planfix.com", "PLANBRIDGE_API_KEYS": "k"})
+	if strings.Contains(banner, "SANDBOX") {
+		t.Errorf("sandbox despite PLANFIX_URL:\n%s", banner)
+	}
+	code, body := postAction(t, base+"/v1/actions/listCompanies", "k", `{}`)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "not_configured") || !strings.Contains(body, "PLANHAT_TOKEN") {
+		t.Errorf("listCompanies = %d %s", code, body)
+	}
+}
+
+// bannerCurls returns the curl commands the sandbox banner prints, with
+// backslash continuations joined.
+func bannerCurls(banner string) []string {
+	var cmds []string
+	lines := strings.Split(banner, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(l, "curl ") {
+			continue
+		}
+		for strings.HasSuffix(l, `\`) && i+1 < len(lines) {
+			i++
+			l = strings.TrimSuffix(l, `\`) + " " + strings.TrimSpace(lines[i])
+		}
+		cmds = append(cmds, l)
+	}
+	return cmds
+}
+
+// shellWords splits a command the way sh does for the banner's subset:
+// blanks separate words, single quotes group.
+func shellWords(t *testing.T, cmd string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for _, r := range cmd {
+		switch {
+		case r == '\'':
+			quoted, inWord = !quoted, true
+		case (r == ' ' || r == '\t') && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quote in %s", cmd)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// runCurl performs what a banner curl line asks for: only -s, -H and -d
+// are expected (anything else fails the test, so the banner stays simple
+// enough to copy), and -d means POST as curl does.
+func runCurl(t *testing.T, cmd string) (int, string) {
+	t.Helper()
+	words := shellWords(t, cmd)
+	header := http.Header{}
+	var body *string
+	target := ""
+	for i := 1; i < len(words); i++ {
+		switch w := words[i]; w {
+		case "-s":
+		case "-H", "-d":
+			if i+1 >= len(words) {
+				t.Fatalf("%s without a value in %s", w, cmd)
+			}
+			i++
+			if w == "-H" {
+				k, v, ok := strings.Cut(words[i], ":")
+				if !ok {
+					t.Fatalf("bad header %q in %s", words[i], cmd)
+				}
+				header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+			} else {
+				b := words[i]
+				body = &b
+			}
+		default:
+			if strings.HasPrefix(w, "-") || target != "" {
+				t.Fatalf("unexpected curl argument %q in %s", w, cmd)
+			}
+			target = w
+		}
+	}
+	method := http.MethodGet
+	var rd io.Reader
+	if body != nil {
+		method, rd = http.MethodPost, strings.NewReader(*body)
+		if header.Get("Content-Type") == "" {
+			header.Set("Content-Type", "application/x-www-form-urlencoded") // curl's default for -d
+		}
+	}
+	req, err := http.NewRequest(method, target, rd)
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestSandboxBannerCommandsRun runs every curl line of the sandbox banner
+// exactly as printed (placeholders filled in by the banner itself) and
+// checks each one does what the banner says it does.
+func TestSandboxBannerCommandsRun(t *testing.T) {
+	t.Parallel()
+	_, banner := startServe(t, map[string]string{})
+	cmds := bannerCurls(banner)
+	wants := []struct{ path, answer string }{
+		{"/v1/actions/listCompanies", `"companies"`},
+		{"/_emulator/call", `"output"`},
+		{"/company/updated", `"companyUpdated"`},
+	}
+	if len(cmds) != len(wants) {
+		t.Fatalf("banner prints %d curl commands, want %d:\n%s", len(cmds), len(wants), banner)
+	}
+	for i, cmd := range cmds {
+		if !strings.Contains(cmd, wants[i].path) {
+			t.Errorf("curl %d = %s, want one for %s", i, cmd, wants[i].path)
+			continue
+		}
+		if strings.Contains(cmd, "<") {
+			t.Errorf("curl %d still has a placeholder: %s", i, cmd)
+		}
+		code, body := runCurl(t, cmd)
+		if code != http.StatusOK || !strings.Contains(body, wants[i].answer) {
+			t.Errorf("%s\n= %d %s", cmd, code, body)
+		}
+		if wants[i].path == "/_emulator/call" && !strings.Contains(body, `"status":200`) {
+			t.Errorf("the emulated Botpress call failed: %s", body)
+		}
+	}
+}
