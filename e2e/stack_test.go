@@ -1,0 +1,221 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/httpapi"
+	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhattest"
+)
+
+// doorSecret is the Botpress door's shared secret in every stack.
+const doorSecret = "door-secret-0123456789"
+
+// webhookSecret is the integration configuration's webhook secret.
+const webhookSecret = "webhook-secret-0123456789"
+
+// apiKey is the REST door's key in every stack.
+const apiKey = "e2e-api-key"
+
+// stack is one complete deployment: Planhat emulator ← planbridge server ←
+// Botpress emulator, all on loopback.
+type stack struct {
+	planhat  *planhattest.Server
+	bp       *botpresstest.Server
+	url      string // planbridge base URL
+	door     string // the Botpress door URL including the secret
+	reg      *actions.Registry
+	metrics  *httpapi.Metrics
+	config   map[string]any // a good Botpress configuration
+	phClient *planhat.Client
+}
+
+type stackOptions struct {
+	planhat []planhattest.Option
+	timeout time.Duration
+	logger  *slog.Logger
+}
+
+func withLogger(l *slog.Logger) stackOption {
+	return func(o *stackOptions) { o.logger = l }
+}
+
+func withTimeout(d time.Duration) stackOption {
+	return func(o *stackOptions) { o.timeout = d }
+}
+
+type stackOption func(*stackOptions)
+
+func withPlanhat(opts ...planhattest.Option) stackOption {
+	return func(o *stackOptions) { o.planhat = append(o.planhat, opts...) }
+}
+
+// fastLimits keeps the planhat client from pacing or backing off for long:
+// tests exercise the code paths, not the wall clock.
+var (
+	fastLimits = &planhat.RateLimit{Requests: 1_000_000, Window: time.Second, Burst: 100_000, PerSecond: 1_000_000, MaxInFlight: 1000, Cooldown: time.Millisecond}
+	fastRetry  = &planhat.RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond}
+)
+
+func newStack(tb testing.TB, opts ...stackOption) *stack {
+	tb.Helper()
+	o := stackOptions{logger: slog.New(slog.DiscardHandler)}
+	for _, f := range opts {
+		f(&o)
+	}
+	ph := planhattest.NewServer(tb, append([]planhattest.Option{planhattest.WithSeed(4), planhattest.WithRateLimit(0, 0)}, o.planhat...)...)
+	reg, err := actions.PlanhatRegistry()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	def, err := integrations.PlanhatDefinition(reg, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	metrics := httpapi.NewMetrics()
+	integration, err := integrations.NewPlanhat(integrations.PlanhatOptions{
+		Registry:      reg,
+		Policy:        integrations.HostPolicy{AllowLoopback: true},
+		WrapTransport: metrics.PlanhatTransport,
+		ObserveAction: func(a, outcome string, d time.Duration) { metrics.ObserveAction("botpress", a, outcome, d) },
+		RateLimit:     fastLimits,
+		Retry:         fastRetry,
+		Timeout:       o.timeout,
+		Logger:        o.logger,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+
+	hs := httptest.NewUnstartedServer(nil)
+	base := "http://" + hs.Listener.Addr().String()
+	door := base + "/botpress/planhat/" + doorSecret
+	config := map[string]any{
+		"apiToken": ph.Token, "apiUrl": ph.URL, "analyticsUrl": ph.AnalyticsURL,
+		"tenantToken": ph.Tenant, "webhookSecret": webhookSecret,
+	}
+	bp := botpresstest.NewServer(tb, botpresstest.WithDefinition(def), botpresstest.WithIntegrationName("planhat"),
+		botpresstest.WithIntegrationURL(door), botpresstest.WithConfiguration(config))
+
+	phClient, err := planhat.NewClient(planhat.Options{Token: ph.Token, BaseURL: ph.URL, AnalyticsURL: ph.AnalyticsURL,
+		TenantToken: ph.Tenant, RateLimit: fastLimits, Retry: fastRetry})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := httpapi.New(httpapi.Config{
+		Logger:        o.logger,
+		Metrics:       metrics,
+		Registry:      reg,
+		ActionContext: func(ctx context.Context) (context.Context, error) { return actions.WithPlanhat(ctx, phClient), nil },
+		APIKeys:       httpapi.ParseAPIKeys(apiKey),
+		BotpressPlanhat: botpress.NewHandler(integration, botpress.HandlerOptions{
+			Logger:    o.logger,
+			Runtime:   botpress.ClientOptions{BaseURL: bp.URL, Token: bp.Token, MaxRetries: -1},
+			RequestID: httpapi.RequestID,
+		}),
+		BotpressSecret: doorSecret,
+		Version:        "e2e",
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs.Config.Handler = srv
+	hs.Start()
+	tb.Cleanup(hs.Close)
+	return &stack{planhat: ph, bp: bp, url: base, door: door, reg: reg, metrics: metrics, config: config, phClient: phClient}
+}
+
+// configWith returns the good configuration with some fields replaced
+// (a nil value deletes the field).
+func (s *stack) configWith(changes map[string]any) map[string]any {
+	c := make(map[string]any, len(s.config))
+	for k, v := range s.config {
+		c[k] = v
+	}
+	for k, v := range changes {
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+// action calls an action through the Botpress emulator with the good
+// configuration.
+func (s *stack) action(t testing.TB, name string, input any) *botpresstest.Response {
+	t.Helper()
+	resp, err := s.bp.CallAction(context.Background(), "", s.config, name, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// output calls an action that must succeed and returns its output object.
+func (s *stack) output(t testing.TB, name string, input any) map[string]any {
+	t.Helper()
+	resp := s.action(t, name, input)
+	var out map[string]any
+	if err := resp.Output(&out); err != nil {
+		t.Fatalf("%s(%v): %v", name, input, err)
+	}
+	return out
+}
+
+// apiError asserts a failed answer with the given status and Botpress type.
+func apiError(t testing.TB, resp *botpresstest.Response, status int, typ string) *botpress.Error {
+	t.Helper()
+	if resp.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", resp.Status, status, resp.Body)
+	}
+	e := resp.APIError()
+	if e == nil {
+		t.Fatalf("answer is not Botpress error JSON: %s", resp.Body)
+	}
+	if e.Type != typ {
+		t.Errorf("type = %q, want %q (%s)", e.Type, typ, e.Message)
+	}
+	return e
+}
+
+// firstID returns the _id of the first seeded record of a collection.
+func (s *stack) firstID(t testing.TB, collection string) string {
+	t.Helper()
+	objs := s.planhat.Objects(collection)
+	if len(objs) == 0 {
+		t.Fatalf("emulator has no %s", collection)
+	}
+	id, _ := objs[0]["_id"].(string)
+	return id
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func idOf(out map[string]any) string {
+	for _, k := range []string{"id", "_id"} {
+		if s, ok := out[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+var _ = http.StatusOK

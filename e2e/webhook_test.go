@@ -1,0 +1,151 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/planbridge/planbridge/botpress"
+)
+
+// postWebhook plays a Planhat automation posting to the installation's
+// Botpress webhook URL (the Botpress emulator relays it as webhook_received).
+func (s *stack) postWebhook(t *testing.T, path string, header http.Header, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.bp.WebhookURL()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestPlanhatWebhookEvents(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	user := s.bp.AddUser(map[string]string{}, "Ann")
+	conv := s.bp.AddConversation("", map[string]string{})
+	companyID := s.firstID(t, "companies")
+
+	tests := []struct {
+		name     string
+		path     string
+		header   http.Header
+		body     string
+		status   int
+		event    string
+		convID   string
+		userID   string
+		objectID string
+	}{
+		{name: "secret in path, model in path", path: "/" + webhookSecret + "/company/updated",
+			body: `{"_id":"` + companyID + `","name":"Acme"}`, status: 200, event: "companyUpdated", objectID: companyID},
+		{name: "secret in header, model in body", path: "", header: http.Header{"X-Webhook-Secret": {webhookSecret}},
+			body:   `{"model":"endUser","action":"created","data":{"_id":"eu1","companyId":"` + companyID + `"},"botpressUserId":"` + user.ID + `"}`,
+			status: 200, event: "endUserCreated", userID: user.ID, objectID: "eu1"},
+		{name: "conversation linked through externalId", path: "/" + webhookSecret + "/conversation/created",
+			body: `{"_id":"cv1","externalId":"` + conv.ID + `"}`, status: 200, event: "conversationCreated", convID: conv.ID, objectID: "cv1"},
+		{name: "externalId that is no Botpress conversation", path: "/" + webhookSecret + "/conversation/updated",
+			body: `{"_id":"cv2","externalId":"crm-42"}`, status: 200, event: "conversationUpdated", objectID: "cv2"},
+		{name: "unknown model is generic", path: "/" + webhookSecret + "/workspace/updated",
+			body: `{"_id":"w1"}`, status: 200, event: "planhatEvent", objectID: "w1"},
+		{name: "wrong secret", path: "/not-the-secret/company/updated", body: `{}`, status: 401},
+		{name: "no secret", path: "/company/updated", body: `{}`, status: 401},
+		{name: "not json", path: "/" + webhookSecret + "/company/updated", body: `name=Acme`, status: 400},
+		{name: "unknown Botpress user", path: "/" + webhookSecret + "/company/updated",
+			body: `{"_id":"x","botpressUserId":"user_missing"}`, status: 502},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(s.bp.Events())
+			status, body := s.postWebhook(t, tt.path, tt.header, tt.body)
+			if status != tt.status {
+				t.Fatalf("status = %d, want %d: %s", status, tt.status, body)
+			}
+			events := s.bp.Events()[before:]
+			if tt.event == "" {
+				if len(events) != 0 {
+					t.Errorf("refused webhook emitted %v", events)
+				}
+				if strings.Contains(body, webhookSecret) {
+					t.Error("answer leaks the secret")
+				}
+				return
+			}
+			if len(events) != 1 {
+				t.Fatalf("emitted %d events, want 1 (%s)", len(events), body)
+			}
+			ev := events[0]
+			if ev.Type != tt.event || ev.ConversationID != tt.convID || ev.UserID != tt.userID {
+				t.Errorf("event = %s conv=%q user=%q, want %s conv=%q user=%q", ev.Type, ev.ConversationID, ev.UserID, tt.event, tt.convID, tt.userID)
+			}
+			var p map[string]any
+			if err := json.Unmarshal(ev.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p["objectId"] != tt.objectID || p["object"] == nil || p["receivedAt"] == nil {
+				t.Errorf("payload = %v", p)
+			}
+			var answer struct {
+				Received int      `json:"received"`
+				Events   []string `json:"events"`
+			}
+			if err := json.Unmarshal([]byte(body), &answer); err != nil || answer.Received != 1 || answer.Events[0] != tt.event {
+				t.Errorf("answer = %s", body)
+			}
+		})
+	}
+
+	// The endUser event linked the Botpress user to the Planhat end user.
+	u, ok := s.bp.User(user.ID)
+	if !ok || u.Tags["endUserId"] != "eu1" || u.Tags["companyId"] != companyID {
+		t.Errorf("user tags = %v", u.Tags)
+	}
+}
+
+// TestWebhookEventCarriesAllIDs checks checklist item 3 end to end: the
+// Botpress conversation, user and message a webhook names arrive as the
+// event's top-level conversationId, userId and messageId.
+func TestWebhookEventCarriesAllIDs(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	user := s.bp.AddUser(map[string]string{}, "Ann")
+	conv := s.bp.AddConversation("", map[string]string{})
+	msg := s.bp.AddMessage(conv.ID, user.ID, "text", json.RawMessage(`{"text":"renewal?"}`))
+	body := `{"_id":"t1","subject":"Renewal","botpress":{"conversationId":"` + conv.ID + `","userId":"` + user.ID + `","messageId":"` + msg.ID + `"}}`
+	status, answer := s.postWebhook(t, "/"+webhookSecret+"/ticket/created", nil, body)
+	if status != http.StatusOK {
+		t.Fatalf("webhook = %d %s", status, answer)
+	}
+	events := s.bp.EventsOfType("ticketCreated")
+	if len(events) != 1 {
+		t.Fatalf("ticketCreated events = %d, want 1", len(events))
+	}
+	if ev := events[0]; ev.ConversationID != conv.ID || ev.UserID != user.ID || ev.MessageID != msg.ID {
+		t.Errorf("event ids = conv %q user %q message %q, want %q %q %q", ev.ConversationID, ev.UserID, ev.MessageID, conv.ID, user.ID, msg.ID)
+	}
+}
+
+func TestWebhookDisabledWithoutSecret(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	resp, err := s.bp.SendWebhook(t.Context(), "", s.configWith(map[string]any{"webhookSecret": nil}),
+		botpress.WebhookRequest{Path: "/anything/company/updated", Body: `{}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusForbidden || !strings.Contains(string(resp.Body), "Webhook Secret") {
+		t.Errorf("answer = %d %s", resp.Status, resp.Body)
+	}
+}
