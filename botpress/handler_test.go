@@ -7,33 +7,16 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newTestLogger(w *syncBuffer) *slog.Logger {
+func newTestLogger(w *syncbuffer.Buffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -315,7 +298,7 @@ func jsonValue(t *testing.T, b []byte) any {
 func TestHandlerTimeout(t *testing.T) {
 	t.Parallel()
 	bp := botpresstest.NewServer(t)
-	logs := &syncBuffer{}
+	logs := &syncbuffer.Buffer{}
 	url := httptestServer(t, botpress.NewHandler(&testIntegration{}, botpress.HandlerOptions{Timeout: 20 * time.Millisecond, Logger: newTestLogger(logs)}))
 	resp, err := bp.CallAction(t.Context(), url, validConfig, "waitForDeadline", nil)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
 
 // testIntegration exercises every operation and the Runtime API client the
@@ -177,14 +178,14 @@ type rig struct {
 	bp   *botpresstest.Server
 	impl *testIntegration
 	url  string
-	logs *syncBuffer
+	logs *syncbuffer.Buffer
 }
 
 func newRig(t *testing.T, opts ...botpresstest.Option) *rig {
 	t.Helper()
 	bp := botpresstest.NewServer(t, opts...)
 	impl := &testIntegration{}
-	logs := &syncBuffer{}
+	logs := &syncbuffer.Buffer{}
 	h := botpress.NewHandler(impl, botpress.HandlerOptions{
 		Logger:       newTestLogger(logs),
 		MaxBodyBytes: 64 << 10,

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -14,38 +13,12 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/cli"
+	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
 
 // commandWait bounds every wait on a command started in-process; a healthy
 // command starts and stops in milliseconds, so hitting it means a hang.
 const commandWait = 10 * time.Second
-
-// watchedBuffer collects a command's output from its goroutines and lets the
-// test wait for a line to appear without polling with sleeps.
-type watchedBuffer struct {
-	mu      sync.Mutex
-	b       bytes.Buffer
-	written chan struct{} // receives (without blocking) after every Write
-}
-
-func newWatchedBuffer() *watchedBuffer { return &watchedBuffer{written: make(chan struct{}, 1)} }
-
-func (w *watchedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n, err := w.b.Write(p)
-	select {
-	case w.written <- struct{}{}:
-	default:
-	}
-	return n, err
-}
-
-func (w *watchedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // lookupIn is the getenv a command sees: only the given variables, never the
 // test process's own environment.
@@ -57,8 +30,8 @@ func lookupIn(env map[string]string) func(string) string {
 type runningCommand struct {
 	// BaseURL is the first http://127.0.0.1:PORT address the command printed.
 	BaseURL string
-	Stdout  *watchedBuffer
-	Stderr  *watchedBuffer
+	Stdout  *syncbuffer.Buffer
+	Stderr  *syncbuffer.Buffer
 
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -74,8 +47,15 @@ var listeningAddress = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 // not stop it. Pass --addr 127.0.0.1:0 so parallel tests never share a port.
 func startCommand(t *testing.T, env map[string]string, args ...string) *runningCommand {
 	t.Helper()
+	return startCommandUntil(t, env, func(out string) bool { return listeningAddress.MatchString(out) }, args...)
+}
+
+// startCommandUntil runs `planbridge args...` until ready holds for its
+// stdout, then sets BaseURL to the first http://127.0.0.1:PORT it printed.
+func startCommandUntil(t *testing.T, env map[string]string, ready func(stdout string) bool, args ...string) *runningCommand {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &runningCommand{Stdout: newWatchedBuffer(), Stderr: newWatchedBuffer(), cancel: cancel, done: make(chan struct{})}
+	c := &runningCommand{Stdout: &syncbuffer.Buffer{}, Stderr: &syncbuffer.Buffer{}, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		c.code = cli.Run(ctx, args, strings.NewReader(""), c.Stdout, c.Stderr, lookupIn(env))
@@ -85,24 +65,30 @@ func startCommand(t *testing.T, env map[string]string, args ...string) *runningC
 			c.stop(t)
 		}
 	})
-	timeout := time.NewTimer(commandWait)
-	defer timeout.Stop()
-	for {
-		if addr := listeningAddress.FindString(c.Stdout.String()); addr != "" {
-			c.BaseURL = addr
-			return c
-		}
+	waitCtx, stopWaiting := context.WithTimeout(t.Context(), commandWait)
+	defer stopWaiting()
+	go func() {
 		select {
-		case <-c.Stdout.written:
 		case <-c.done:
-			c.stopped = true
-			t.Fatalf("planbridge %s exited with %d before printing its address\nstdout:\n%s\nstderr:\n%s",
-				strings.Join(args, " "), c.code, c.Stdout, c.Stderr)
-		case <-timeout.C:
-			t.Fatalf("planbridge %s printed no http://127.0.0.1:PORT within %s\nstdout:\n%s\nstderr:\n%s",
-				strings.Join(args, " "), commandWait, c.Stdout, c.Stderr)
+			stopWaiting()
+		case <-waitCtx.Done():
 		}
+	}()
+	out, err := c.Stdout.Wait(waitCtx, ready)
+	if err == nil {
+		c.BaseURL = listeningAddress.FindString(out)
+		return c
 	}
+	select {
+	case <-c.done:
+		c.stopped = true
+		t.Fatalf("planbridge %s exited with %d before it was ready\nstdout:\n%s\nstderr:\n%s",
+			strings.Join(args, " "), c.code, c.Stdout, c.Stderr)
+	default:
+		t.Fatalf("planbridge %s was not ready within %s\nstdout:\n%s\nstderr:\n%s",
+			strings.Join(args, " "), commandWait, c.Stdout, c.Stderr)
+	}
+	return nil
 }
 
 // stop cancels the command's context as a signal would and returns its exit
@@ -123,13 +109,13 @@ func (c *runningCommand) stop(t *testing.T) int {
 // runUntilExit runs a command that is expected to return on its own (a flag
 // error, a one-shot command) and returns its exit code and output. A command
 // that starts serving instead is cancelled and reported.
-func runUntilExit(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+func runUntilExit(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errOut := newWatchedBuffer(), newWatchedBuffer()
+	var out, errOut syncbuffer.Buffer
 	done := make(chan int, 1)
-	go func() { done <- cli.Run(ctx, args, strings.NewReader(""), out, errOut, lookupIn(env)) }()
+	go func() { done <- cli.Run(ctx, args, strings.NewReader(stdin), &out, &errOut, lookupIn(env)) }()
 	select {
 	case code = <-done:
 		return code, out.String(), errOut.String()
@@ -137,7 +123,7 @@ func runUntilExit(t *testing.T, env map[string]string, args ...string) (code int
 		cancel()
 		code = <-done
 		t.Fatalf("planbridge %s kept running (it exited %d only when cancelled)\nstdout:\n%s\nstderr:\n%s",
-			strings.Join(args, " "), code, out, errOut)
+			strings.Join(args, " "), code, &out, &errOut)
 		return code, out.String(), errOut.String()
 	}
 }
@@ -274,7 +260,7 @@ func checkFlagErrors(t *testing.T, secrets []string, tests []flagErrorCase) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := runUntilExit(t, tc.env, tc.args...)
+			code, stdout, stderr := runUntilExit(t, tc.env, "", tc.args...)
 			if code != tc.wantCode {
 				t.Errorf("exit code = %d, want %d\nstderr:\n%s", code, tc.wantCode, stderr)
 			}

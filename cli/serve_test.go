@@ -1,119 +1,52 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
-	"github.com/planbridge/planbridge/cli"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
-// serveOutput is a concurrency-safe output sink for a command running in a
-// goroutine.
-type serveOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *serveOutput) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *serveOutput) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func envFrom(kv map[string]string) func(string) string {
-	return func(k string) string { return kv[k] }
-}
-
-// runCLI drives cli.Run in-process and returns exit code, stdout and stderr.
-func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := cli.Run(t.Context(), args, strings.NewReader(stdin), &stdout, &stderr, envFrom(env))
-	return code, stdout.String(), stderr.String()
-}
-
 // startServe runs "planbridge serve" on a random port until the test ends
-// and returns its base URL and the banner.
+// and returns its base URL and the banner; serve must exit 0 when stopped.
 func startServe(t *testing.T, env map[string]string) (string, string) {
 	t.Helper()
 	env["PLANBRIDGE_ADDR"] = "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr serveOutput
-	done := make(chan int, 1)
-	go func() { done <- cli.Run(ctx, []string{"serve"}, nil, &stdout, &stderr, envFrom(env)) }()
+	c := startCommandUntil(t, env, func(out string) bool {
+		return listeningAddress.MatchString(out) && (strings.Contains(out, "listening on") || strings.Contains(out, "curl"))
+	}, "serve")
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d; stderr:\n%s", code, stderr.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop within 10 s of cancellation")
+		if code := c.stop(t); code != 0 {
+			t.Errorf("serve exited %d; stderr:\n%s", code, c.Stderr)
 		}
 	})
-	addr := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		out := stdout.String()
-		if m := addr.FindString(out); m != "" && (strings.Contains(out, "listening on") || strings.Contains(out, "curl")) {
-			return m, out
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited early with %d; stderr:\n%s", code, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("serve printed no address; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-	return "", ""
+	return c.BaseURL, c.Stdout.String()
 }
 
-func getURL(t *testing.T, url string, header http.Header) (int, string) {
+// get makes a GET and returns the status and body.
+func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	req.Header = header
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, body := send(t, http.MethodGet, url, "", "", nil)
+	return code, string(body)
 }
 
-func postAction(t *testing.T, url, key, body string) (int, string) {
+// postJSON posts a JSON body, with an API key when key is not empty.
+func postJSON(t *testing.T, url, key, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	header := http.Header{}
+	if key != "" {
+		header.Set("Authorization", "Bearer "+key)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, b := send(t, http.MethodPost, url, "application/json", body, header)
+	return code, string(b)
 }
 
 func TestServeSandbox(t *testing.T) {
@@ -128,19 +61,19 @@ func TestServeSandbox(t *testing.T) {
 	if key == "" {
 		t.Fatalf("banner shows no generated API key:\n%s", banner)
 	}
-	if code, body := getURL(t, base+"/health", nil); code != 200 || body != "ok" {
+	if code, body := get(t, base+"/health"); code != 200 || body != "ok" {
 		t.Errorf("/health = %d %q", code, body)
 	}
 	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {
-		if code, _ := getURL(t, base+p, nil); code != 200 {
+		if code, _ := get(t, base+p); code != 200 {
 			t.Errorf("%s = %d", p, code)
 		}
 	}
-	code, body := postAction(t, base+"/v1/actions/listCompanies", key, `{"limit": 2}`)
+	code, body := postJSON(t, base+"/v1/actions/listCompanies", key, `{"limit": 2}`)
 	if code != 200 || !strings.Contains(body, `"companies"`) {
 		t.Fatalf("listCompanies = %d %s", code, body)
 	}
-	if code, _ := postAction(t, base+"/v1/actions/listCompanies", "wrong", `{}`); code != 401 {
+	if code, _ := postJSON(t, base+"/v1/actions/listCompanies", "wrong", `{}`); code != 401 {
 		t.Errorf("wrong key = %d, want 401", code)
 	}
 	// The Botpress door answers operations with the emulator's token from the banner.
@@ -149,22 +82,16 @@ func TestServeSandbox(t *testing.T) {
 		t.Fatalf("banner shows no emulator token")
 	}
 	cfg, _ := json.Marshal(map[string]string{"apiToken": emuToken[1]})
-	req, _ := http.NewRequest(http.MethodPost, base+"/botpress/planhat", strings.NewReader(`{"type":"listCompanies","input":{"limit":1}}`))
+	header := http.Header{}
 	for k, v := range map[string]string{
 		botpress.HeaderOperation: "action_triggered", botpress.HeaderBotID: "b", botpress.HeaderBotUserID: "u",
 		botpress.HeaderIntegrationID: "i", botpress.HeaderIntegrationAlias: "planhat", botpress.HeaderWebhookID: "w",
-		botpress.HeaderConfiguration: base64Std(cfg), "Content-Type": "application/json",
+		botpress.HeaderConfiguration: base64Std(cfg),
 	} {
-		req.Header.Set(k, v)
+		header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || !strings.Contains(string(b), `"output"`) {
-		t.Errorf("botpress action = %d %s", resp.StatusCode, b)
+	if code, b := send(t, http.MethodPost, base+"/botpress/planhat", "application/json", `{"type":"listCompanies","input":{"limit":1}}`, header); code != 200 || !strings.Contains(string(b), `"output"`) {
+		t.Errorf("botpress action = %d %s", code, b)
 	}
 
 	// The Botpress emulator is installed against the server: the banner's
@@ -174,15 +101,15 @@ func TestServeSandbox(t *testing.T) {
 	if bpURL == nil || webhook == nil {
 		t.Fatalf("banner lacks the Botpress emulator:\n%s", banner)
 	}
-	code, body = postJSONBody(t, bpURL[1]+"/_emulator/call", `{"operation":"action_triggered","payload":{"type":"listCompanies","input":{"limit":2}}}`)
+	code, body = postJSON(t, bpURL[1]+"/_emulator/call", "", `{"operation":"action_triggered","payload":{"type":"listCompanies","input":{"limit":2}}}`)
 	if code != 200 || !strings.Contains(body, `"status":200`) || !strings.Contains(body, `"companies"`) {
 		t.Errorf("emulator call = %d %s", code, body)
 	}
-	code, body = postJSONBody(t, webhook[1], `{"_id":"c1","name":"Acme"}`)
+	code, body = postJSON(t, webhook[1], "", `{"_id":"c1","name":"Acme"}`)
 	if code != 200 || !strings.Contains(body, "companyUpdated") {
 		t.Errorf("webhook = %d %s", code, body)
 	}
-	if code, body := getURL(t, bpURL[1]+"/_emulator/events?type=companyUpdated", nil); code != 200 || !strings.Contains(body, `"companyUpdated"`) {
+	if code, body := get(t, bpURL[1]+"/_emulator/events?type=companyUpdated"); code != 200 || !strings.Contains(body, `"companyUpdated"`) {
 		t.Errorf("events = %d %s", code, body)
 	}
 
@@ -193,22 +120,11 @@ func TestServeSandbox(t *testing.T) {
 	if token == nil {
 		t.Fatalf("banner lacks the emulator token:\n%s", banner)
 	}
-	code, body = postJSONBody(t, bpURL[1]+"/_emulator/call", `{"operation":"action_triggered",`+
+	code, body = postJSON(t, bpURL[1]+"/_emulator/call", "", `{"operation":"action_triggered",`+
 		`"configuration":{"apiToken":"`+token[1]+`","apiUrl":"`+base+`"},"payload":{"type":"listCompanies","input":{"limit":1}}}`)
 	if code != 200 || !strings.Contains(body, `"status":400`) || !strings.Contains(body, "not allowed") {
 		t.Errorf("a configuration pointing at another loopback port = %d %s", code, body)
 	}
-}
-
-func postJSONBody(t *testing.T, url, body string) (int, string) {
-	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 func TestServeConfigured(t *testing.T) {
@@ -222,26 +138,19 @@ func TestServeConfigured(t *testing.T) {
 		t.Errorf("configured banner:\n%s", banner)
 	}
 	id := emu.Objects("companies")[0]["_id"].(string)
-	code, body := postAction(t, base+"/v1/actions/getCompany", "k2", `{"id":"`+id+`"}`)
+	code, body := postJSON(t, base+"/v1/actions/getCompany", "k2", `{"id":"`+id+`"}`)
 	if code != 200 || !strings.Contains(body, id) {
 		t.Errorf("getCompany = %d %s", code, body)
 	}
 	// The Botpress door needs the secret.
-	req, _ := http.NewRequest(http.MethodPost, base+"/botpress/planhat", strings.NewReader(`{}`))
-	req.Header.Set(botpress.HeaderOperation, "ping")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("door without secret = %d, want 401", resp.StatusCode)
+	if code, b := send(t, http.MethodPost, base+"/botpress/planhat", "", `{}`, http.Header{botpress.HeaderOperation: {"ping"}}); code != http.StatusUnauthorized {
+		t.Errorf("door without secret = %d %s, want 401", code, b)
 	}
 }
 
 func TestServeBadAddress(t *testing.T) {
 	t.Parallel()
-	code, _, stderr := runCLI(t, map[string]string{"PLANBRIDGE_ADDR": "256.0.0.1:99999"}, "", "serve")
+	code, _, stderr := runUntilExit(t, map[string]string{"PLANBRIDGE_ADDR": "256.0.0.1:99999"}, "", "serve")
 	if code != 1 || !strings.Contains(stderr, "PLANBRIDGE_ADDR") {
 		t.Errorf("bad address: code %d, stderr %s", code, stderr)
 	}
@@ -249,7 +158,7 @@ func TestServeBadAddress(t *testing.T) {
 
 func TestBotpressDefinitionCommand(t *testing.T) {
 	t.Parallel()
-	code, stdout, stderr := runCLI(t, nil, "", "botpress", "definition", "planhat", "--url", "https://bridge.example.com/botpress/planhat/x")
+	code, stdout, stderr := runUntilExit(t, nil, "", "botpress", "definition", "planhat", "--url", "https://bridge.example.com/botpress/planhat/x")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -274,7 +183,7 @@ func TestBotpressDefinitionCommand(t *testing.T) {
 
 func TestCallSandbox(t *testing.T) {
 	t.Parallel()
-	code, stdout, stderr := runCLI(t, nil, "", "call", "listCompanies", "--input", `{"limit": 2}`)
+	code, stdout, stderr := runUntilExit(t, nil, "", "call", "listCompanies", "--input", `{"limit": 2}`)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -289,7 +198,7 @@ func TestCallSandbox(t *testing.T) {
 	}
 	// The sandbox is seeded deterministically, so ids repeat across runs.
 	id := out.Companies[0]["id"].(string)
-	code, stdout, stderr = runCLI(t, nil, "", "call", "getCompany", "--input", `{"id":"`+id+`"}`)
+	code, stdout, stderr = runUntilExit(t, nil, "", "call", "getCompany", "--input", `{"id":"`+id+`"}`)
 	if code != 0 || !strings.Contains(stdout, id) {
 		t.Errorf("getCompany: exit %d, %s %s", code, stdout, stderr)
 	}
@@ -328,7 +237,7 @@ func TestCallConfigured(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := runCLI(t, tt.env, tt.stdin, tt.args...)
+			code, stdout, stderr := runUntilExit(t, tt.env, tt.stdin, tt.args...)
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d; stdout %s; stderr %s", code, tt.wantCode, stdout, stderr)
 			}
@@ -352,7 +261,7 @@ func TestServePlanfixOnly(t *testing.T) {
 	if strings.Contains(banner, "SANDBOX") {
 		t.Errorf("sandbox despite PLANFIX_URL:\n%s", banner)
 	}
-	code, body := postAction(t, base+"/v1/actions/listCompanies", "k", `{}`)
+	code, body := postJSON(t, base+"/v1/actions/listCompanies", "k", `{}`)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "not_configured") || !strings.Contains(body, "PLANHAT_TOKEN") {
 		t.Errorf("listCompanies = %d %s", code, body)
 	}
@@ -442,26 +351,15 @@ func runCurl(t *testing.T, cmd string) (int, string) {
 			target = w
 		}
 	}
-	method := http.MethodGet
-	var rd io.Reader
+	method, contentType, payload := http.MethodGet, "", ""
 	if body != nil {
-		method, rd = http.MethodPost, strings.NewReader(*body)
+		method, payload = http.MethodPost, *body
 		if header.Get("Content-Type") == "" {
-			header.Set("Content-Type", "application/x-www-form-urlencoded") // curl's default for -d
+			contentType = "application/x-www-form-urlencoded" // curl's default for -d
 		}
 	}
-	req, err := http.NewRequest(method, target, rd)
-	if err != nil {
-		t.Fatalf("%s: %v", cmd, err)
-	}
-	req.Header = header
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s: %v", cmd, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, b := send(t, method, target, contentType, payload, header)
+	return code, string(b)
 }
 
 // TestSandboxBannerCommandsRun runs every curl line of the sandbox banner

@@ -28,7 +28,7 @@ func TestVersion(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := runUntilExit(t, nil, tc.args...)
+			code, stdout, stderr := runUntilExit(t, nil, "", tc.args...)
 			if code != 0 {
 				t.Errorf("exit code = %d, want 0\nstderr:\n%s", code, stderr)
 			}

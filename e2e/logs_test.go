@@ -1,38 +1,21 @@
 package e2e_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLogsCarryRequestIDsAndNoSecrets runs every kind of traffic with debug
 // logging and checks that no token, secret or key reaches the log, while
 // every access line has a request id.
 func TestLogsCarryRequestIDsAndNoSecrets(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs syncbuffer.Buffer
 	s := newStack(t, withLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	companyID := s.firstID(t, "companies")
 
@@ -86,7 +69,7 @@ func TestLogsCarryRequestIDsAndNoSecrets(t *testing.T) {
 // the error Botpress shows to the whole request.
 func TestBotpressFailureSharesTheRequestID(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs syncbuffer.Buffer
 	s := newStack(t, withLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	s.action(t, "getCompany", map[string]any{"id": "extid-missing"})
 

@@ -1,15 +1,15 @@
 package httpapi
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
 
 func TestAPIKeysValid(t *testing.T) {
@@ -84,27 +84,9 @@ func TestAcceptableRequestID(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestObserveRequestIDLogAndRecover(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs syncbuffer.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := NewMetrics()
 	mux := http.NewServeMux()

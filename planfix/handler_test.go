@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/planbridge/planbridge/internal/syncbuffer"
 	"github.com/planbridge/planbridge/planfix"
 	"github.com/planbridge/planbridge/planfix/planfixtest"
 )
@@ -62,38 +63,20 @@ func (in *inbox) messages() []planfix.InboundMessage {
 	return append([]planfix.InboundMessage(nil), in.got...)
 }
 
-// lockedBuffer is a log sink safe for concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type chatSide struct {
 	srv     *planfixtest.Server
 	client  *planfix.Client
 	handler *planfix.Handler
 	inbox   *inbox
 	chatURL string
-	logs    *lockedBuffer
+	logs    *syncbuffer.Buffer
 }
 
 // newChatSide wires an emulator, a client and an inbound handler together
 // over loopback HTTP.
 func newChatSide(t *testing.T, opts ...planfixtest.Option) *chatSide {
 	t.Helper()
-	cs := &chatSide{inbox: &inbox{}, logs: &lockedBuffer{}}
+	cs := &chatSide{inbox: &inbox{}, logs: &syncbuffer.Buffer{}}
 	h, err := planfix.NewHandler(planfix.HandlerConfig{
 		ProviderID: planfixtest.DefaultProviderID,
 		Tokens:     []string{"chat-token-new", planfixtest.DefaultChatToken},
@@ -383,7 +366,7 @@ func TestHandlerAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			in := &inbox{err: tt.recvErr}
-			logs := &lockedBuffer{}
+			logs := &syncbuffer.Buffer{}
 			h, err := planfix.NewHandler(planfix.HandlerConfig{
 				ProviderID: "planbridge", Tokens: []string{planfixtest.DefaultChatToken}, Receiver: in,
 				Logger: slog.New(slog.NewTextHandler(logs, nil)), MaxBodyBytes: 2048,
