@@ -100,7 +100,7 @@ func TestPerSecondAndInFlightLimits(t *testing.T) {
 	}
 
 	srv2 := newTestServer(t, WithSwitches(Switches{MaxInFlight: 1}))
-	srv2.SetLatency(300 * time.Millisecond)
+	srv2.SetLatency(time.Second) // ample time to send the second request under load
 	first := make(chan int)
 	go func() { first <- call(t, srv2, "GET", srv2.URL+"/companies", nil).status }()
 	// Wait until the first request is in flight, then send a second.
