@@ -133,6 +133,7 @@ type serveCmd struct {
 	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer <key>)."`
 	AllowHosts      string        `name:"allow-hosts" env:"PLANBRIDGE_ALLOW_HOSTS" help:"Comma-separated extra hosts (name, *.domain, host:port, IP or CIDR) that Botpress configurations may point at."`
 	BotpressSecret  string        `name:"botpress-secret" env:"PLANBRIDGE_BOTPRESS_SECRET" help:"Shared secret Botpress must present: /botpress/planhat/<secret> or the X-Planbridge-Secret header."`
+	BotpressTimeout time.Duration `name:"botpress-timeout" env:"PLANBRIDGE_BOTPRESS_TIMEOUT" default:"50s" help:"How long one Botpress operation may run before it is answered with a timeout error; 0 means no bound."`
 	BPAPIURL        string        `name:"bp-api-url" env:"BP_API_URL" help:"Botpress Runtime API URL (default https://api.botpress.cloud)."`
 	BPToken         string        `name:"bp-token" env:"BP_TOKEN" help:"Botpress Integration Access Key (or PAT), used to emit events."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" default:"15s" help:"How long in-flight requests may take to finish on shutdown."`
@@ -142,6 +143,9 @@ type serveCmd struct {
 // gracefully.
 func (c *serveCmd) Run(env *Env) error {
 	logger := env.Logger
+	if c.BotpressTimeout < 0 {
+		return fmt.Errorf("PLANBRIDGE_BOTPRESS_TIMEOUT (--botpress-timeout) is %s: use a positive duration such as 50s, or 0 for no bound", c.BotpressTimeout)
+	}
 	flags := c.planhatFlags
 	var sb *sandbox
 	if flags.sandboxWanted(env.Getenv) {
@@ -224,8 +228,12 @@ func (c *serveCmd) Run(env *Env) error {
 		}
 		runtime.BaseURL, runtime.Token = sb.bp.URL, sb.bp.Token
 	}
-	// Bulk upserts of 5,000 records need more than the handler's default.
-	bpHandler := botpress.NewHandler(ph, botpress.HandlerOptions{Logger: logger, Runtime: runtime, MaxBodyBytes: httpapi.DefaultMaxBodyBytes, RequestID: httpapi.RequestID})
+	// Bulk upserts of 5,000 records need more than the handler's default
+	// body limit. Botpress's client gives up on a call after 60 s by
+	// default and its limit for integrations is undocumented (spec §9.6),
+	// so operations are cut short before that and answered with an
+	// instructive timeout error instead of a silent client-side failure.
+	bpHandler := botpress.NewHandler(ph, botpress.HandlerOptions{Logger: logger, Runtime: runtime, MaxBodyBytes: httpapi.DefaultMaxBodyBytes, RequestID: httpapi.RequestID, Timeout: c.BotpressTimeout})
 	keys := httpapi.ParseAPIKeys(apiKeys)
 	server, err := httpapi.New(httpapi.Config{
 		Logger:          logger,

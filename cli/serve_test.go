@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
@@ -392,5 +393,45 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 		if wants[i].path == "/_emulator/call" && !strings.Contains(body, `"status":200`) {
 			t.Errorf("the emulated Botpress call failed: %s", body)
 		}
+	}
+}
+
+// TestServeBotpressTimeout proves serve bounds each Botpress operation: a
+// Planhat that answers too slowly gets the bot builder an instructive
+// timeout error, well before the emulator's answer would have come.
+func TestServeBotpressTimeout(t *testing.T) {
+	t.Parallel()
+	emu := planhattest.NewServer(t, planhattest.WithSeed(1))
+	const latency = 5 * time.Second
+	emu.SetLatency(latency)
+	base, _ := startServe(t, map[string]string{
+		"PLANBRIDGE_BOTPRESS_SECRET": "door-secret-456", "PLANBRIDGE_BOTPRESS_TIMEOUT": "300ms",
+		"PLANBRIDGE_ALLOW_HOSTS": "127.0.0.1", "PLANFIX_URL": "https://example.planfix.com",
+	})
+	cfg, _ := json.Marshal(map[string]string{"apiToken": emu.Token, "apiUrl": emu.URL})
+	header := http.Header{}
+	for k, v := range map[string]string{
+		botpress.HeaderOperation: "action_triggered", botpress.HeaderBotID: "b", botpress.HeaderBotUserID: "u",
+		botpress.HeaderIntegrationID: "i", botpress.HeaderIntegrationAlias: "planhat", botpress.HeaderWebhookID: "w",
+		botpress.HeaderConfiguration: base64Std(cfg),
+	} {
+		header.Set(k, v)
+	}
+	start := time.Now()
+	code, body := send(t, http.MethodPost, base+"/botpress/planhat/door-secret-456", "application/json",
+		`{"type":"getCompany","input":{"id":"extid-seed-company-1"}}`, header)
+	if elapsed := time.Since(start); elapsed >= latency {
+		t.Errorf("answered after %s, not before the emulator's %s latency", elapsed, latency)
+	}
+	if code != http.StatusGatewayTimeout || !strings.Contains(string(body), "did not answer in time") || !strings.Contains(string(body), `"Runtime"`) {
+		t.Errorf("slow operation = %d %s, want 504 Runtime saying Planhat did not answer in time", code, body)
+	}
+}
+
+func TestServeRefusesNegativeBotpressTimeout(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := runUntilExit(t, map[string]string{"PLANBRIDGE_BOTPRESS_TIMEOUT": "-1s", "PLANBRIDGE_ADDR": "127.0.0.1:0"}, "", "serve")
+	if code == 0 || !strings.Contains(stderr, "PLANBRIDGE_BOTPRESS_TIMEOUT") || !strings.Contains(stderr, "positive duration") {
+		t.Errorf("negative timeout: exit %d, stderr %s", code, stderr)
 	}
 }
