@@ -83,14 +83,7 @@ func TestServeSandbox(t *testing.T) {
 		t.Fatalf("banner shows no emulator token")
 	}
 	cfg, _ := json.Marshal(map[string]string{"apiToken": emuToken[1]})
-	header := http.Header{}
-	for k, v := range map[string]string{
-		botpress.HeaderOperation: "action_triggered", botpress.HeaderBotID: "b", botpress.HeaderBotUserID: "u",
-		botpress.HeaderIntegrationID: "i", botpress.HeaderIntegrationAlias: "planhat", botpress.HeaderWebhookID: "w",
-		botpress.HeaderConfiguration: base64Std(cfg),
-	} {
-		header.Set(k, v)
-	}
+	header := actionHeader(cfg)
 	if code, b := send(t, http.MethodPost, base+"/botpress/planhat", "application/json", `{"type":"listCompanies","input":{"limit":1}}`, header); code != 200 || !strings.Contains(string(b), `"output"`) {
 		t.Errorf("botpress action = %d %s", code, b)
 	}
@@ -254,6 +247,20 @@ func TestCallConfigured(t *testing.T) {
 
 func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
+// actionHeader carries the headers Botpress sends with an action_triggered
+// operation for a bot configured with cfg (JSON).
+func actionHeader(cfg []byte) http.Header {
+	header := http.Header{}
+	for k, v := range map[string]string{
+		botpress.HeaderOperation: "action_triggered", botpress.HeaderBotID: "b", botpress.HeaderBotUserID: "u",
+		botpress.HeaderIntegrationID: "i", botpress.HeaderIntegrationAlias: "planhat", botpress.HeaderWebhookID: "w",
+		botpress.HeaderConfiguration: base64Std(cfg),
+	} {
+		header.Set(k, v)
+	}
+	return header
+}
+
 // TestServePlanfixOnly starts without a Planhat token when Planfix is
 // configured (no sandbox) and says what is missing on Planhat calls.
 func TestServePlanfixOnly(t *testing.T) {
@@ -409,14 +416,7 @@ func TestServeBotpressTimeout(t *testing.T) {
 		"PLANBRIDGE_ALLOW_HOSTS": "127.0.0.1", "PLANFIX_URL": "https://example.planfix.com",
 	})
 	cfg, _ := json.Marshal(map[string]string{"apiToken": emu.Token, "apiUrl": emu.URL})
-	header := http.Header{}
-	for k, v := range map[string]string{
-		botpress.HeaderOperation: "action_triggered", botpress.HeaderBotID: "b", botpress.HeaderBotUserID: "u",
-		botpress.HeaderIntegrationID: "i", botpress.HeaderIntegrationAlias: "planhat", botpress.HeaderWebhookID: "w",
-		botpress.HeaderConfiguration: base64Std(cfg),
-	} {
-		header.Set(k, v)
-	}
+	header := actionHeader(cfg)
 	start := time.Now()
 	code, body := send(t, http.MethodPost, base+"/botpress/planhat/door-secret-456", "application/json",
 		`{"type":"getCompany","input":{"id":"extid-seed-company-1"}}`, header)
