@@ -289,6 +289,10 @@ func checkIDs(cmd string, ids ...string) error {
 
 func checkUTF8(cmd string, f Form) error {
 	for _, p := range f {
+		if !utf8.ValidString(p.Key) {
+			// The key itself is not printable: name it by its escaped form.
+			return &ValidationError{cmd, "field name " + strconv.QuoteToASCII(p.Key), "is not valid UTF-8; Planfix expects UTF-8 text"}
+		}
 		if !utf8.ValidString(p.Value) {
 			return &ValidationError{cmd, p.Key, "is not valid UTF-8; Planfix expects UTF-8 text"}
 		}

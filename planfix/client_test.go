@@ -416,6 +416,11 @@ func TestErrorMapping(t *testing.T) {
 				return c.SendMessage(ctx, &planfix.Message{ChatID: "c", Text: "x", Contact: planfix.Contact{ID: "u", Name: "U"}, Data: map[string]string{"": "v"}})
 			},
 			want: planfix.ErrInvalidMessage, notDelivered: true, messageSays: "custom field"},
+		{name: "refused before sending: invalid UTF-8 in a custom field name",
+			call: func(ctx context.Context, c *planfix.Client) error {
+				return c.SendMessage(ctx, &planfix.Message{ChatID: "c", Text: "x", Contact: planfix.Contact{ID: "u", Name: "U"}, Data: map[string]string{"\xff": "v"}})
+			},
+			want: planfix.ErrInvalidMessage, notDelivered: true, messageSays: `field name "data_\xff" is not valid UTF-8`},
 		{name: "refused before sending: attachment without URL",
 			call: func(ctx context.Context, c *planfix.Client) error {
 				return c.SendMessage(ctx, &planfix.Message{ChatID: "c", Text: "x", Contact: planfix.Contact{ID: "u", Name: "U"}, Attachments: []planfix.Attachment{{Name: "a.pdf"}}})

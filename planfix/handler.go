@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -168,6 +169,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, answerInvalidToken)
 		return
 	}
+	if f.Get("providerId") == "" {
+		// A missing field is a malformed request, not a wrong credential.
+		writeJSON(w, http.StatusBadRequest, answerInvalidParams)
+		return
+	}
 	if h.providerID != "" && f.Get("providerId") != h.providerID {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "planfix: refused inbound request", slog.String("reason", "providerId does not match"), slog.String("providerId", safeKey(f.Get("providerId"))))
 		writeJSON(w, http.StatusUnauthorized, answerInvalidToken)
@@ -215,10 +221,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func appendAck(b []byte, a Ack) []byte {
 	b = append(b, `{"chatId":`...)
-	b = strconv.AppendQuote(b, a.ChatID)
+	b = appendJSONString(b, a.ChatID)
 	b = append(b, `,"contactId":`...)
-	b = strconv.AppendQuote(b, a.ContactID)
+	b = appendJSONString(b, a.ContactID)
 	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Ids are almost always plain
+// printable ASCII, which is copied as is; anything else (control bytes,
+// quotes, non-ASCII, invalid UTF-8) goes through encoding/json so the
+// answer stays valid JSON whatever the receiver returned.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // readForm reads an urlencoded (or, defensively, multipart) body in order.

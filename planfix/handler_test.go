@@ -3,6 +3,7 @@ package planfix_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -349,6 +351,8 @@ func TestHandlerAnswers(t *testing.T) {
 		{name: "missing token", body: strings.Replace(valid, "token=chat-test-token&", "", 1), wantStatus: 401, wantBody: `{"error":"Invalid token"}`},
 		{name: "token in planfix_token field is not the chat token", body: strings.Replace(valid, "token=", "planfix_token=", 1), wantStatus: 401},
 		{name: "other providerId", body: strings.Replace(valid, "providerId=planbridge", "providerId=other", 1), wantStatus: 401},
+		{name: "missing providerId", body: strings.Replace(valid, "providerId=planbridge&", "", 1), wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`},
+		{name: "empty providerId", body: strings.Replace(valid, "providerId=planbridge", "providerId=", 1), wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`},
 		{name: "JSON body", ctype: "application/json", body: `{"cmd":"newMessage","token":"chat-test-token"}`, wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`, wantLogPart: "JSON"},
 		{name: "malformed form", body: "cmd=newMessage&token=chat-test-token&message=%zz", wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`},
 		{name: "invalid UTF-8", body: valid + "&userName=%ff", wantStatus: 400},
@@ -537,6 +541,37 @@ func BenchmarkParseForm(b *testing.B) {
 	for b.Loop() {
 		if _, err := planfix.ParseForm(body); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestAnswerIsJSONWhateverTheIDs checks that the 200 answer stays valid JSON
+// and carries the ids unchanged when they hold quotes, backslashes, control
+// characters, HTML-significant or non-ASCII characters.
+func TestAnswerIsJSONWhateverTheIDs(t *testing.T) {
+	t.Parallel()
+	h, err := planfix.NewHandler(planfix.HandlerConfig{ProviderID: "planbridge", Tokens: []string{planfixtest.DefaultChatToken}, Receiver: &inbox{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chatID := range []string{"c1", "c\x01", "c\"q", `c\b`, "a<b>&c", "\x7f", "чат-✓", "tab\tnew\nline", "\u2028"} {
+		body := url.Values{"cmd": {"newMessage"}, "providerId": {"planbridge"}, "token": {planfixtest.DefaultChatToken},
+			"chatId": {chatID}, "message": {"hi"}}.Encode()
+		req := httptest.NewRequest(http.MethodPost, "/planfix/chat", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Errorf("chatId %q: status %d (%s)", chatID, rec.Code, rec.Body)
+			continue
+		}
+		var got planfix.Ack
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Errorf("chatId %q: answer %s is not JSON: %v", chatID, rec.Body, err)
+			continue
+		}
+		if want := (planfix.Ack{ChatID: chatID, ContactID: "contact-of-" + chatID}); got != want {
+			t.Errorf("chatId %q: answer decodes to %+v, want %+v", chatID, got, want)
 		}
 	}
 }
