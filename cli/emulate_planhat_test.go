@@ -365,3 +365,38 @@ func TestEmulatePlanhatUnauthorizedEverywhere(t *testing.T) {
 		t.Errorf("companies after refused writes (-want +got):\n%s", diff)
 	}
 }
+
+// TestEmulatePlanhatDefaults checks the documented defaults of `emulate planhat`: without
+// --rate the main host allows 200 requests a minute, like Planhat, and says so in the
+// banner and in the quota headers; --help shows the default address 127.0.0.1:9100 that
+// scripts and the docs point clients at.
+func TestEmulatePlanhatDefaults(t *testing.T) {
+	t.Parallel()
+	t.Run("rate", func(t *testing.T) {
+		t.Parallel()
+		cmd := startCommand(t, nil, "emulate", "planhat", "--addr", "127.0.0.1:0", "--token", planhatToken)
+		if want := "Rate limit:     200 requests per 1m0s\n"; !strings.Contains(cmd.Stdout.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, cmd.Stdout)
+		}
+		a := sendForHeaders(t, http.MethodGet, cmd.BaseURL+"/companies", "", "", planhatBearer(planhatToken))
+		if a.Status != http.StatusOK {
+			t.Fatalf("GET /companies: status %d, want 200: %s", a.Status, a.Body)
+		}
+		checkRateHeaders(t, "first request without --rate", a, 200, 199)
+		if code := cmd.stop(t); code != 0 {
+			t.Errorf("exit code after cancel = %d, want 0\nstderr:\n%s", code, cmd.Stderr)
+		}
+	})
+	t.Run("address in --help", func(t *testing.T) {
+		t.Parallel()
+		code, stdout, stderr := runUntilExit(t, nil, "", "emulate", "planhat", "--help")
+		if code != 0 {
+			t.Errorf("--help exit code = %d, want 0\nstderr:\n%s", code, stderr)
+		}
+		for _, want := range []string{`--addr="127.0.0.1:9100"`, `--rate="200/60s"`} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("--help output lacks %q:\n%s", want, stdout)
+			}
+		}
+	})
+}

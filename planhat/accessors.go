@@ -229,16 +229,18 @@ func (c *Client) LogCall(ctx context.Context, call Call) (Call, error) {
 }
 
 // LogOpenCall records a phone call through the open /{tenant}/calls endpoint, which needs
-// the tenant token but no API token. It is never retried.
+// the tenant token but no API token. It is never retried. The call is checked against
+// ModelCall's required fields, the same rule LogCall applies, so that both endpoints accept
+// the same calls (nr, userId or phUserId, the last through Call.Extra).
 func (c *Client) LogOpenCall(ctx context.Context, call Call) error {
 	if c.tenant == "" {
 		return ErrNoTenantToken
 	}
-	if call.Nr == "" && call.UserID == "" {
-		return &ValidationError{Model: ModelCall.Name, Field: "nr", Message: "a call needs the contact's phone number (nr) or a userId"}
-	}
 	body, err := call.MarshalJSON()
 	if err != nil {
+		return fmt.Errorf("planhat: encoding call: %w", err)
+	}
+	if body, err = prepareCreate(ModelCall, body); err != nil {
 		return err
 	}
 	return c.call(ctx, &request{method: http.MethodPost, path: "/" + url.PathEscape(string(c.tenant)) + "/calls",

@@ -1,6 +1,7 @@
 package planhat_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -142,5 +143,63 @@ func TestPushMetrics(t *testing.T) {
 	}
 	if n := e.srv.Stats().ByRoute["GET /dimensiondata"]; n != 3 {
 		t.Errorf("dimensiondata calls = %d, want 3", n)
+	}
+}
+
+// TestPushMetricsMergesRequests checks a push split over several requests reports one
+// result: Processed summed and Errors concatenated in order, rejections from every request
+// kept. A merge that kept only the last answer would lose both counts and errors.
+func TestPushMetricsMergesRequests(t *testing.T) {
+	t.Parallel()
+	// Every item encodes to the same length (single-digit values, ten-character ids), so a
+	// budget of two items and their brackets and comma sends exactly two per request.
+	metrics := []planhat.Metric{
+		{DimensionID: "logins_day", Value: 1, ExternalID: "acme"},
+		{DimensionID: "logins.day", Value: 2, ExternalID: "acme"}, // refused by Planhat: special character
+		{DimensionID: "logins_day", Value: 3, ExternalID: "acme"},
+		{DimensionID: "logins.day", Value: 4, ExternalID: "acme"},
+		{DimensionID: "logins_day", Value: 5, ExternalID: "acme"},
+	}
+	item, err := json.Marshal(metrics[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, nil, func(o *planhat.Options) { o.AnalyticsMaxBytes = 2*len(item) + 3 })
+	res, err := e.c.PushMetrics(t.Context(), metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rejection struct {
+		Message string
+		Value   float64
+	}
+	var rejected []rejection
+	for _, ie := range res.Errors {
+		var m planhat.Metric
+		if err := json.Unmarshal(ie.Item, &m); err != nil {
+			t.Fatalf("rejected item %s: %v", ie.Item, err)
+		}
+		rejected = append(rejected, rejection{ie.Message, m.Value})
+	}
+	const special = "dimensionId must not contain spaces or special characters"
+	if diff := cmp.Diff([]rejection{{special, 2}, {special, 4}}, rejected); diff != "" {
+		t.Errorf("merged errors (-want +got):\n%s", diff)
+	}
+	if res.Processed != 3 {
+		t.Errorf("Processed = %d, want 3, one from each request", res.Processed)
+	}
+	var perRequest []int
+	for _, r := range e.srv.Requests() {
+		var items []json.RawMessage
+		if err := json.Unmarshal(r.Body, &items); err != nil {
+			t.Fatalf("%s body %s: %v", r.Route, r.Body, err)
+		}
+		perRequest = append(perRequest, len(items))
+	}
+	if diff := cmp.Diff([]int{2, 2, 1}, perRequest); diff != "" {
+		t.Errorf("items per request (-want +got):\n%s", diff)
+	}
+	if n := e.srv.Stats().ByRoute["POST /dimensiondata/{tenant}"]; n != 3 {
+		t.Errorf("metrics requests = %d, want 3", n)
 	}
 }

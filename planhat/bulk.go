@@ -305,13 +305,11 @@ func checkBulkItem(m *Model, raw json.RawMessage, i int) error {
 			return err
 		}
 	}
-	// Reserved values are only refused on items that would be created (no keyable).
-	if !hasKeyable(m, raw) {
-		if err := checkReserved(m, fields, i); err != nil {
-			return err
-		}
-	}
-	return nil
+	// Reserved values are refused on every item, keyable or not: whether an item updates a
+	// record or creates one is only known once Planhat matches it, and an item whose
+	// externalId or sourceId matches nothing is created, reserved type and all. Update
+	// refuses the same values on records that certainly exist.
+	return checkReserved(m, fields, i)
 }
 
 // hasKeyable reports whether an encoded item carries one of the model's unique keyables

@@ -2,6 +2,7 @@ package planhat_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -310,5 +311,79 @@ func TestObserver(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("observed calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestCustomUserAgent checks Options.UserAgent replaces the default on every host, as the
+// emulator received it: operators use it to tell one integration's calls from another's in
+// Planhat's audit logs.
+func TestCustomUserAgent(t *testing.T) {
+	t.Parallel()
+	const ua = "acme-sync/2.1 (+https://acme.example/ops)"
+	ctx := t.Context()
+	e := newEnv(t, nil, func(o *planhat.Options) { o.UserAgent = ua })
+	if err := e.c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Track(ctx, planhat.Activity{Email: "a@b.c", Action: "Logged in"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range e.srv.Requests() {
+		got = append(got, r.Route+": "+r.Header.Get("User-Agent"))
+	}
+	want := []string{"GET /companies: " + ua, "POST /analytics/{tenant}: " + ua}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("User-Agent the emulator recorded (-want +got):\n%s", diff)
+	}
+}
+
+// TestCallRequiredFields checks the open and the authenticated call endpoints apply one
+// rule, ModelCall.Required: a call that LogCall accepts is not refused by LogOpenCall (or
+// the other way round), and a call naming neither contact nor team member is refused by
+// both before anything is sent.
+func TestCallRequiredFields(t *testing.T) {
+	t.Parallel()
+	const agent = "60ccb1c5965cc9e0f3848075"
+	tests := []struct {
+		name    string
+		call    planhat.Call
+		wantErr string // empty: accepted
+	}{
+		{"phone number", planhat.Call{Nr: "+4670123456"}, ""},
+		{"team member's userId", planhat.Call{UserID: agent}, ""},
+		{"phUserId only", planhat.Call{Extra: map[string]json.RawMessage{"phUserId": json.RawMessage(`"` + agent + `"`)}}, ""},
+		{"neither contact nor team member", planhat.Call{ExternalUserID: "max123", Waiting: 10},
+			`planhat: call: one of "nr", "userId", "phUserId" is required (set Nr to the contact's phone number, or UserID to the team member's _id)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil, nil)
+			ctx := t.Context()
+			_, logErr := e.c.LogCall(ctx, tt.call)
+			for name, err := range map[string]error{"LogOpenCall": e.c.LogOpenCall(ctx, tt.call), "LogCall": logErr} {
+				if tt.wantErr == "" {
+					if err != nil {
+						t.Errorf("%s: %v, want the call accepted", name, err)
+					}
+					continue
+				}
+				var v *planhat.ValidationError
+				if !errors.As(err, &v) || v.Field != "nr" || err.Error() != tt.wantErr {
+					t.Errorf("%s: err = %v, want a *ValidationError on nr saying %q", name, err, tt.wantErr)
+				}
+			}
+			wantStored := 2
+			if tt.wantErr != "" {
+				wantStored = 0
+			}
+			if n := e.srv.Count("calls"); n != wantStored {
+				t.Errorf("the emulator stored %d calls, want %d", n, wantStored)
+			}
+			if n := e.srv.Stats().Total; tt.wantErr != "" && n != 0 {
+				t.Errorf("the emulator received %d requests; a refused call must not be sent", n)
+			}
+		})
 	}
 }

@@ -2,9 +2,11 @@ package planhat_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -185,3 +187,67 @@ func formatRequests(reqs []recorded) []byte {
 	}
 	return []byte(b.String())
 }
+
+// pipeNet serves HTTP over in-memory pipes, so that a client and the emulator can run
+// inside a synctest bubble: goroutines blocked on loopback sockets are not durably blocked,
+// and would keep the bubble's fake clock from advancing.
+type pipeNet struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+// servePipe serves h over a pipeNet and returns a client that reaches it at any URL; the
+// server and the client's connections are closed when the test (or bubble) ends.
+func servePipe(t testing.TB, h http.Handler) *http.Client {
+	t.Helper()
+	p := &pipeNet{conns: make(chan net.Conn), done: make(chan struct{})}
+	hs := &http.Server{Handler: h}
+	go hs.Serve(p)
+	tr := &http.Transport{DialContext: p.dial}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		hs.Close()
+	})
+	return &http.Client{Transport: tr}
+}
+
+func (p *pipeNet) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	client, server := net.Pipe()
+	select {
+	case p.conns <- server:
+		return client, nil
+	case <-p.done:
+		client.Close()
+		server.Close()
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		client.Close()
+		server.Close()
+		return nil, ctx.Err()
+	}
+}
+
+// Accept implements net.Listener.
+func (p *pipeNet) Accept() (net.Conn, error) {
+	select {
+	case c := <-p.conns:
+		return c, nil
+	case <-p.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close implements net.Listener.
+func (p *pipeNet) Close() error {
+	p.once.Do(func() { close(p.done) })
+	return nil
+}
+
+// Addr implements net.Listener.
+func (p *pipeNet) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }

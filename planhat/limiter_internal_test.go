@@ -298,3 +298,37 @@ func offsets(ts []time.Time, from time.Time) []time.Duration {
 	}
 	return out
 }
+
+// TestLimiterPerSecondCap runs calls where the per-second cap, not the per-window quota, is
+// the binding limit: after the cap's burst (PerSecond, at most MaxInFlight) the calls go at
+// exactly PerSecond. The default row pins Planhat's hard 150 calls per second.
+func TestLimiterPerSecondCap(t *testing.T) {
+	t.Parallel()
+	// A quota of a million a minute with a burst of 10,000 never binds here.
+	const quota, window, quotaBurst = 1_000_000, time.Minute, 10_000
+	tests := []struct {
+		name      string
+		perSecond int // 0: the default
+		calls     int
+		want      time.Duration
+	}{
+		{"default 150/s after a burst of 50", 0, 50 + 300, 2 * time.Second},
+		{"5/s after a burst of 5", 5, 5 + 20, 4 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				l := NewLimiter(RateLimit{Requests: quota, Window: window, Burst: quotaBurst, PerSecond: tt.perSecond})
+				start := time.Now()
+				for range tt.calls {
+					acquireRelease(t, l)
+				}
+				// The token arithmetic is in float64 seconds, so 1/150 s rounds by a nanosecond.
+				if got := time.Since(start); got < tt.want-time.Millisecond || got > tt.want+time.Millisecond {
+					t.Errorf("%d calls took %v, want %v", tt.calls, got, tt.want)
+				}
+			})
+		})
+	}
+}

@@ -3,6 +3,7 @@ package planhat_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -240,6 +241,44 @@ func TestModelLimitsMatchTheEmulator(t *testing.T) {
 			}
 			if err := get(m.MaxLimit + 1); !errors.Is(err, planhat.ErrBadRequest) {
 				t.Errorf("limit=%d accepted (err %v): the emulator's maximum is larger than the client's %d", m.MaxLimit+1, err, m.MaxLimit)
+			}
+		})
+	}
+}
+
+// TestModelDefaultLimitsMatchTheEmulator checks each listable model's default page size in
+// the client's registry is exactly the emulator's (spec §2.4): with DefaultLimit+1 records
+// stored, a list without a limit returns DefaultLimit of them. Callers read DefaultLimit to
+// know whether an unbounded List saw everything; a wrong value hides records. The records
+// are stored directly, not over HTTP, so users' 10,001 take milliseconds.
+func TestModelDefaultLimitsMatchTheEmulator(t *testing.T) {
+	t.Parallel()
+	served := map[string]bool{}
+	for _, p := range planhattest.Models() {
+		served[p] = true
+	}
+	for _, m := range planhat.Models() {
+		if !m.Supports(planhat.OpList) {
+			continue
+		}
+		t.Run(m.Name, func(t *testing.T) {
+			t.Parallel()
+			if !served[m.Path] {
+				t.Fatalf("the emulator does not serve /%s, so its default page size is unchecked", m.Path)
+			}
+			e := newEnv(t, nil, nil)
+			for i := range m.DefaultLimit + 1 {
+				e.srv.Insert(m.Path, map[string]any{"name": fmt.Sprintf("%s %d", m.Name, i)})
+			}
+			got, err := e.c.Objects(m).List(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != m.DefaultLimit {
+				t.Errorf("a list without a limit over %d records returned %d, want the client's DefaultLimit %d", m.DefaultLimit+1, len(got), m.DefaultLimit)
+			}
+			if q := e.rec.requests()[0].Query; q != "" {
+				t.Errorf("the list sent the query %q, want none (the server's default page)", q)
 			}
 		})
 	}

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
@@ -226,6 +228,39 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 			t.Errorf("attempts = %d, want 4 (1 + 3 retries)", n)
 		}
 	})
+	// Bulk upserts, lean companies and analytics pushes move thousands of records and
+	// get BulkTimeout; an ordinary call on the same slow host still times out at Timeout.
+	// The margins are wide (100 ms against 600 ms against the 5 min default) for loaded CI.
+	t.Run("bulk, lean and analytics calls get the longer bulk timeout", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, nil, func(o *planhat.Options) { o.Timeout = 100 * time.Millisecond })
+		e.srv.SetLatency(600 * time.Millisecond)
+		ctx := t.Context()
+		calls := []struct {
+			name string
+			call func() error
+		}{
+			{"BulkUpsert", func() error { _, err := e.c.Companies().BulkUpsert(ctx, companiesN(2, "slow")); return err }},
+			{"LeanCompanies", func() error { _, err := e.c.LeanCompanies(ctx, planhat.LeanCompanyFilter{}); return err }},
+			{"PushMetrics", func() error {
+				_, err := e.c.PushMetrics(ctx, []planhat.Metric{{DimensionID: "seats", Value: 3, ExternalID: "slow-1"}})
+				return err
+			}},
+		}
+		var wg sync.WaitGroup
+		for _, c := range calls {
+			wg.Go(func() {
+				if err := c.call(); err != nil {
+					t.Errorf("%s behind 600ms of latency with a 100ms Timeout: %v, want success within BulkTimeout", c.name, err)
+				}
+			})
+		}
+		wg.Wait()
+		err := e.c.Ping(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "100ms per-attempt timeout") {
+			t.Errorf("Ping behind 600ms of latency: err = %v, want DeadlineExceeded after the 100ms Timeout", err)
+		}
+	})
 	t.Run("a cancelled bulk run returns what was merged so far", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(t.Context())
@@ -378,4 +413,87 @@ func TestTransportErrorsSayWhatToDo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDefaultRateLimit pins the documented defaults, which keep a client under Planhat's
+// limits (about 200 calls a minute, 150 a second, 50 in parallel) with no configuration,
+// and the rules that fill the fields a caller leaves zero.
+func TestDefaultRateLimit(t *testing.T) {
+	t.Parallel()
+	documented := planhat.RateLimit{Requests: 180, Window: time.Minute, Burst: 9, PerSecond: 150, MaxInFlight: 50, Cooldown: time.Minute}
+	client, err := planhat.NewClient(planhat.Options{Token: "default-rate-limit-" + t.Name(), BaseURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		got  planhat.RateLimit
+		want planhat.RateLimit
+	}{
+		{"DefaultRateLimit", planhat.DefaultRateLimit(), documented},
+		{"NewLimiter with a zero config", planhat.NewLimiter(planhat.RateLimit{}).Config(), documented},
+		{"a client without RateLimit or Limiter", client.Limiter().Config(), documented},
+		// Burst is a twentieth of Requests and the cooldown one Window; the caps stay.
+		{"a custom quota", planhat.NewLimiter(planhat.RateLimit{Requests: 600, Window: 2 * time.Minute}).Config(),
+			planhat.RateLimit{Requests: 600, Window: 2 * time.Minute, Burst: 30, PerSecond: 150, MaxInFlight: 50, Cooldown: 2 * time.Minute}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, tt.got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+// TestDefaultMaxInFlight sends 120 calls at once through a limiter whose quota is out of the
+// way but whose concurrency cap is the default, to an emulator that answers after one
+// second. Client and emulator talk HTTP over in-memory pipes inside a synctest bubble, so
+// the fake clock only moves once every admitted call is waiting in the emulator: the peak
+// the emulator sees is exactly the cap, and 120 calls take three one-second waves.
+func TestDefaultMaxInFlight(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := planhattest.New(planhattest.WithToken(testToken), planhattest.WithRateLimit(0, 0))
+		srv.SetLatency(time.Second)
+		var mu sync.Mutex
+		inFlight, peak, served := 0, 0, 0
+		counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inFlight++
+			peak = max(peak, inFlight)
+			served++
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+			}()
+			srv.Handler().ServeHTTP(w, r)
+		})
+		// The limiter is built here rather than taken from the shared registry: a
+		// registry entry would outlive the bubble, and its channels cannot cross bubbles.
+		lim := planhat.NewLimiter(planhat.RateLimit{Requests: 1_000_000, Window: time.Minute, Burst: 1000})
+		c, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: "http://planhat.pipe", HTTPClient: servePipe(t, counted), Limiter: lim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 120 {
+			wg.Go(func() {
+				if err := c.Ping(t.Context()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		mu.Lock()
+		defer mu.Unlock()
+		if peak != 50 || served != 120 {
+			t.Errorf("the emulator saw at most %d calls in flight and %d in all, want 50 (the default MaxInFlight) and 120", peak, served)
+		}
+		if elapsed != 3*time.Second {
+			t.Errorf("120 one-second calls took %v, want 3s (waves of 50, 50 and 20)", elapsed)
+		}
+	})
 }

@@ -445,8 +445,11 @@ func checkRequired(m *Model, fields map[string]json.RawMessage, index int) error
 			if index >= 0 {
 				msg = fmt.Sprintf("item %d: %s", index, msg)
 			}
-			if m == ModelTicket {
+			switch m {
+			case ModelTicket:
 				msg += " (Planhat silently drops tickets without email, and matches them by sourceId)"
+			case ModelCall:
+				msg += " (set Nr to the contact's phone number, or UserID to the team member's _id)"
 			}
 			return &ValidationError{Model: m.Name, Field: alts[0], Message: msg}
 		}

@@ -122,6 +122,19 @@ func TestRefusedBeforeAnyRequest(t *testing.T) {
 			_, err := e.c.Conversations().BulkUpsert(ctx, []planhat.Conversation{{Type: "note", CompanyID: "c"}, {Type: "call", CompanyID: "c"}})
 			return err
 		}, isValidation, "item 1"},
+		// An externalId that matches nothing creates the record, so a keyable does not
+		// make a reserved type safe.
+		{"reserved type in bulk upsert with a keyable", func() error {
+			_, err := e.c.Conversations().BulkUpsert(ctx, []planhat.Conversation{
+				{Type: "note", CompanyID: "61006bc89a3e0b702ed8ea49", ExternalID: "new-0"},
+				{Type: "email", CompanyID: "61006bc89a3e0b702ed8ea49", ExternalID: "new-1"},
+			})
+			return err
+		}, isValidation, `item 1: type "email" is reserved`},
+		{"reserved type in untyped bulk upsert by _id", func() error {
+			_, err := e.c.Objects(planhat.ModelConversation).BulkUpsert(ctx, []planhat.Object{{"_id": "6102e3b08084189dcbf0e3f0", "type": "Chat"}})
+			return err
+		}, isValidation, `item 0: type "Chat" is reserved`},
 		{"missing required field", func() error { _, err := e.c.Companies().Create(ctx, planhat.Company{Slug: "x"}); return err },
 			isValidation, `"name" is required`},
 		{"one of several required", func() error {
