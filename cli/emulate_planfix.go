@@ -22,6 +22,8 @@ type emulatePlanfixCmd struct {
 	IntegrationName string        `name:"integration-name" help:"Name used in task names and the integration field (default: the provider id)."`
 	GetTaskShape    string        `name:"get-task-shape" default:"data-string" enum:"data-string,data-object,top-level" help:"Shape of getTask answers (data-string, data-object, top-level)."`
 	NoNewTask       bool          `name:"no-new-task" help:"Keep appending to a closed task instead of opening a new one."`
+	TaskNameSuffix  *string       `name:"task-name-suffix" placeholder:"SUFFIX" help:"Appended to task names (default: \" (WebChat, <integration name>)\"; \"\" for none)."`
+	NoWriteButton   bool          `name:"no-write-button" help:"Hide the Write button: agents cannot write first (POST /_emulator/write-first is refused)."`
 	ChatTimeout     time.Duration `name:"chat-timeout" default:"10s" help:"Timeout of each post to the chat URL."`
 }
 
@@ -51,7 +53,7 @@ func (c *emulatePlanfixCmd) Run(env *Env) error {
 		return fmt.Errorf("listen on %s: %w (choose another --addr)", c.Addr, err)
 	}
 	base := "http://" + ln.Addr().String()
-	srv := planfixtest.New(
+	opts := []planfixtest.Option{
 		planfixtest.WithBaseURL(base),
 		planfixtest.WithPlanfixToken(c.PlanfixToken),
 		planfixtest.WithProviderID(c.ProviderID),
@@ -61,7 +63,14 @@ func (c *emulatePlanfixCmd) Run(env *Env) error {
 		planfixtest.WithCreateNewTaskIfNoActive(!c.NoNewTask),
 		planfixtest.WithChatTimeout(c.ChatTimeout),
 		planfixtest.WithLogger(env.Logger),
-	)
+		planfixtest.WithShowWriteButton(!c.NoWriteButton),
+	}
+	// A pointer flag: an explicit --task-name-suffix "" (no suffix) is not
+	// the default.
+	if c.TaskNameSuffix != nil {
+		opts = append(opts, planfixtest.WithTaskNameSuffix(*c.TaskNameSuffix))
+	}
+	srv := planfixtest.New(opts...)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(env.Stdout, "Planfix emulator on %s\n  endpoint:    %s\n  providerId:  %s\n  chat URL:    %s\n  control API: POST %s/_emulator/reply {chatId,message,attachments}, POST %s/_emulator/close-task {chatId}, GET %s/_emulator/tasks\n",
 		base, srv.Endpoint(), c.ProviderID, orNone(c.ChatURL), base, base, base)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -274,4 +275,131 @@ func TestEmulatePlanfixFlagErrors(t *testing.T) {
 		{name: "no emulator named", args: []string{"emulate"}, env: env,
 			wantCode: 2, wantStderr: []string{"planhat", "planfix", "botpress"}},
 	})
+}
+
+// TestEmulatePlanfixSwitches checks that the behaviour flags reach the
+// emulator: the raw getTask answer, what a message after close-task does,
+// task names, and whether agents may write first.
+func TestEmulatePlanfixSwitches(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		flags []string
+		// getTask is the raw answer while the task is open, getTaskAfter
+		// after close-task and another message.
+		getTask, getTaskAfter string
+		after                 []taskView // tasks after close-task and another message
+		taskName              string
+		writeFirst            int // status of POST /_emulator/write-first
+	}{
+		{
+			name:         "defaults",
+			getTask:      `{"data":"{\"number\":1014,\"statusIsActive\":true}"}`,
+			getTaskAfter: `{"data":"{\"number\":1015,\"statusIsActive\":true}"}`,
+			after: []taskView{
+				{ChatID: "chat-1", ProviderID: "planbridge", Active: false, Comments: []string{"in: Hello"}},
+				{ChatID: "chat-1", ProviderID: "planbridge", Active: true, Comments: []string{"in: Again"}},
+			},
+			taskName:   "Ann (WebChat, planbridge)",
+			writeFirst: http.StatusOK,
+		},
+		{
+			name:         "top-level shape, no new task",
+			flags:        []string{"--get-task-shape", "top-level", "--no-new-task"},
+			getTask:      `{"number":1014,"statusIsActive":true}`,
+			getTaskAfter: `{"number":1014,"statusIsActive":false}`,
+			after: []taskView{
+				{ChatID: "chat-1", ProviderID: "planbridge", Active: false, Comments: []string{"in: Hello", "in: Again"}},
+			},
+			taskName:   "Ann (WebChat, planbridge)",
+			writeFirst: http.StatusOK,
+		},
+		{
+			name:         "task name suffix, no write button",
+			flags:        []string{"--integration-name", "Site", "--task-name-suffix", " [site chat]", "--no-write-button"},
+			getTask:      `{"data":"{\"number\":1014,\"statusIsActive\":true}"}`,
+			getTaskAfter: `{"data":"{\"number\":1015,\"statusIsActive\":true}"}`,
+			after: []taskView{
+				{ChatID: "chat-1", ProviderID: "planbridge", Active: false, Comments: []string{"in: Hello"}},
+				{ChatID: "chat-1", ProviderID: "planbridge", Active: true, Comments: []string{"in: Again"}},
+			},
+			taskName:   "Ann [site chat]",
+			writeFirst: http.StatusConflict,
+		},
+		{
+			name:         "no task name suffix",
+			flags:        []string{"--task-name-suffix", ""},
+			getTask:      `{"data":"{\"number\":1014,\"statusIsActive\":true}"}`,
+			getTaskAfter: `{"data":"{\"number\":1015,\"statusIsActive\":true}"}`,
+			after: []taskView{
+				{ChatID: "chat-1", ProviderID: "planbridge", Active: false, Comments: []string{"in: Hello"}},
+				{ChatID: "chat-1", ProviderID: "planbridge", Active: true, Comments: []string{"in: Again"}},
+			},
+			taskName:   "Ann",
+			writeFirst: http.StatusOK,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			chat := startRecorder(t, http.StatusOK, "application/json", chatAck)
+			args := append([]string{"emulate", "planfix", "--addr", "127.0.0.1:0", "--chat-url", chat.URL}, tc.flags...)
+			cmd := startCommand(t, nil, args...)
+			api := cmd.BaseURL + "/webchat/api"
+			getTask := func(when, want string) {
+				t.Helper()
+				v := url.Values{"cmd": {"getTask"}, "providerId": {"planbridge"}, "planfix_token": {"planfix-test-token"}, "chatId": {"chat-1"}}
+				a := sendForHeaders(t, http.MethodPost, api, formType, v.Encode(), nil)
+				if a.Status != http.StatusOK || a.Body != want {
+					t.Errorf("getTask %s: %d %s, want 200 %s", when, a.Status, a.Body, want)
+				}
+				if ct := a.Header.Get("Content-Type"); ct != "application/json" {
+					t.Errorf("getTask %s: Content-Type %q, want application/json", when, ct)
+				}
+			}
+			message := func(text string) {
+				t.Helper()
+				if status, body := send(t, http.MethodPost, api, formType, planfixMessage("planfix-test-token", "planbridge", "chat-1", text), nil); status != http.StatusOK {
+					t.Fatalf("newMessage %q: status %d, want 200: %s", text, status, body)
+				}
+			}
+
+			message("Hello")
+			getTask("while open", tc.getTask)
+			if status, body := send(t, http.MethodPost, cmd.BaseURL+"/_emulator/close-task", "application/json", `{"chatId":"chat-1"}`, nil); status != http.StatusOK {
+				t.Fatalf("POST /_emulator/close-task: status %d, want 200: %s", status, body)
+			}
+			message("Again")
+			getTask("after close-task and a message", tc.getTaskAfter)
+			if diff := cmp.Diff(tc.after, planfixTasks(t, cmd.BaseURL)); diff != "" {
+				t.Errorf("tasks after close-task and a message (-want +got):\n%s", diff)
+			}
+			status, body := send(t, http.MethodGet, cmd.BaseURL+"/_emulator/tasks", "", "", nil)
+			var tasks []planfixtest.Task
+			if err := json.Unmarshal(body, &tasks); status != http.StatusOK || err != nil || len(tasks) == 0 {
+				t.Fatalf("GET /_emulator/tasks: %d %v: %s", status, err, body)
+			}
+			if tasks[0].Name != tc.taskName {
+				t.Errorf("task name = %q, want %q", tasks[0].Name, tc.taskName)
+			}
+
+			status, body = send(t, http.MethodPost, cmd.BaseURL+"/_emulator/write-first", "application/json", `{"contactPhone":"+7999","message":"Hi"}`, nil)
+			if status != tc.writeFirst {
+				t.Errorf("POST /_emulator/write-first: status %d, want %d: %s", status, tc.writeFirst, body)
+			}
+			wantPosts := 1
+			if tc.writeFirst != http.StatusOK {
+				wantPosts = 0
+				if !strings.Contains(string(body), "--no-write-button") {
+					t.Errorf("refused write-first does not say why: %s", body)
+				}
+			}
+			if n := len(chat.Requests()); n != wantPosts {
+				t.Errorf("chat URL received %d requests, want %d", n, wantPosts)
+			}
+			if code := cmd.stop(t); code != 0 {
+				t.Errorf("exit code after cancel = %d, want 0\nstderr:\n%s", code, cmd.Stderr)
+			}
+		})
+	}
 }

@@ -70,6 +70,10 @@ func (s *Server) checkChatURL() error {
 // ErrNoChat is returned when an agent replies to a chat without a task.
 var ErrNoChat = errors.New("planfixtest: no task for this chat")
 
+// ErrWriteButtonHidden is returned by WriteFirst when the integration hides
+// the "Write" button (WithShowWriteButton(false)): agents cannot write first.
+var ErrWriteButtonHidden = errors.New(`planfixtest: the integration hides the "Write" button, so agents cannot write first; start the emulator without --no-write-button (WithShowWriteButton(true) in Go)`)
+
 // Reply writes an agent reply into the chat's current task and delivers it
 // to the chat URL (plus WithDuplicateDeliveries extra copies). The error is
 // non-nil only when nothing could be posted; check Delivery for the answer.
@@ -110,8 +114,12 @@ func (s *Server) PrepareReply(chatID string, r Reply) (*Pending, error) {
 
 // WriteFirst plays an employee pressing "Write" on a contact card: a
 // newMessage without chatId but with contactPhone. The chat must answer
-// chatId and contactId; the emulator then binds a new task to them.
+// chatId and contactId; the emulator then binds a new task to them. With
+// WithShowWriteButton(false) it posts nothing and returns ErrWriteButtonHidden.
 func (s *Server) WriteFirst(ctx context.Context, contactPhone string, r Reply) (Delivery, error) {
+	if !s.cfg.showWriteButton {
+		return Delivery{}, ErrWriteButtonHidden
+	}
 	if strings.TrimSpace(contactPhone) == "" {
 		return Delivery{}, errors.New("planfixtest: WriteFirst needs a contact phone")
 	}
@@ -278,7 +286,7 @@ func (s *Server) record(p *Pending, d *Delivery) {
 
 // bindFirstMessage creates the contact and task the chat's answer names; s.mu is held.
 func (s *Server) bindFirstMessage(p *Pending, ack planfix.Ack) {
-	ct := s.contacts[ack.ContactID]
+	ct := s.contactByID(ack.ContactID)
 	if ct == nil {
 		ct = &Contact{Number: s.nextContact, ProviderID: s.cfg.providerID, ContactID: ack.ContactID, Name: p.Message.ContactPhone, Phone: p.Message.ContactPhone}
 		s.nextContact++

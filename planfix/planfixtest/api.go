@@ -383,7 +383,7 @@ func (s *Server) taskName(title string, ct *Contact) string {
 	if base == "" {
 		base = ct.fullName()
 	}
-	return base + " (WebChat, " + s.cfg.integrationName + ")"
+	return base + *s.cfg.taskNameSuffix
 }
 
 func history(t *Task) string {
@@ -399,7 +399,7 @@ func history(t *Task) string {
 // (updateContact) overwrites every field sent.
 func (s *Server) upsertContact(f planfix.Form, force bool) *Contact {
 	id := f.Get("contactId")
-	ct := s.contacts[id]
+	ct := s.contactByID(id)
 	if ct == nil {
 		ct = &Contact{Number: s.nextContact, ProviderID: s.cfg.providerID, ContactID: id}
 		s.nextContact++
@@ -442,7 +442,7 @@ func (s *Server) getContact(f planfix.Form) ([]byte, *apiError) {
 	if f.Get("contactId") == "" {
 		return nil, errInvalidParams
 	}
-	ct := s.contacts[f.Get("contactId")]
+	ct := s.contactByID(f.Get("contactId"))
 	if ct == nil {
 		return nil, errUnknownContact
 	}
@@ -577,14 +577,73 @@ func (s *Server) Contacts() []Contact {
 	return out
 }
 
-// Contact returns the contact with the chat side's contactID.
+// Contact returns the contact with the chat side's contactID; after
+// MergeContacts, a merged-away id finds the surviving contact.
 func (s *Server) Contact(contactID string) (Contact, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.contacts[contactID]; c != nil {
+	if c := s.contactByID(contactID); c != nil {
 		return *c, true
 	}
 	return Contact{}, false
+}
+
+// contactByID finds the card a chat-side contactId belongs to, following
+// merges; s.mu is held.
+func (s *Server) contactByID(contactID string) *Contact {
+	if to, ok := s.merged[contactID]; ok {
+		contactID = to
+	}
+	return s.contacts[contactID]
+}
+
+// MergeContacts merges the card of contactId from into the card of
+// contactId to, as an agent merging duplicates in Planfix does. The
+// surviving card keeps its number and fields and takes from's values only
+// for fields it lacks; from's tasks move to it, and from's card is gone
+// from Contacts. The chat still knows the from id, so later newMessage,
+// getContact and updateContact calls with it reach the survivor (getContact
+// answers its number) instead of creating a new card. It fails for an id
+// without a card of its own (unknown, or merged away before) and for
+// from == to.
+func (s *Server) MergeContacts(from, to string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range []string{from, to} {
+		if s.contacts[id] != nil {
+			continue
+		}
+		if into, ok := s.merged[id]; ok {
+			return fmt.Errorf("planfixtest: MergeContacts: contact %q was already merged into %q", id, into)
+		}
+		return fmt.Errorf("planfixtest: MergeContacts: no contact with contactId %q; list them with Contacts()", id)
+	}
+	if from == to {
+		return fmt.Errorf("planfixtest: MergeContacts: cannot merge contact %q into itself", from)
+	}
+	src, dst := s.contacts[from], s.contacts[to]
+	for _, f := range []struct{ dst, src *string }{
+		{&dst.Name, &src.Name}, {&dst.LastName, &src.LastName}, {&dst.Ico, &src.Ico},
+		{&dst.Email, &src.Email}, {&dst.Phone, &src.Phone}, {&dst.Data, &src.Data},
+	} {
+		if *f.dst == "" {
+			*f.dst = *f.src
+		}
+	}
+	for _, t := range s.tasks {
+		if t.ContactNumber == src.Number {
+			t.ContactNumber = dst.Number
+		}
+	}
+	delete(s.contacts, from)
+	// Ids merged into from earlier now lead to the new survivor too.
+	for id, into := range s.merged {
+		if into == from {
+			s.merged[id] = to
+		}
+	}
+	s.merged[from] = to
+	return nil
 }
 
 // CloseTask completes a task, as an agent closing the conversation does.

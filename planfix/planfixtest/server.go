@@ -68,6 +68,8 @@ type config struct {
 	providerID          string
 	chatURL, chatToken  string
 	integrationName     string
+	taskNameSuffix      *string // nil: " (WebChat, <integrationName>)"
+	showWriteButton     bool
 	account             string
 	baseURL             string
 	getTaskShape        AnswerShape
@@ -115,10 +117,22 @@ func WithChat(url, token string) Option {
 	return func(c *config) { c.chatURL, c.chatToken = url, token }
 }
 
-// WithIntegrationName sets the name in the task-name suffix
+// WithIntegrationName sets the name in the default task-name suffix
 // " (WebChat, <name>)" and the undocumented "integration" field; default
 // the providerId.
 func WithIntegrationName(name string) Option { return func(c *config) { c.integrationName = name } }
+
+// WithTaskNameSuffix replaces the suffix appended to every task name, on
+// creation and on title renames (default " (WebChat, <integration name>)";
+// "" for none).
+func WithTaskNameSuffix(suffix string) Option {
+	return func(c *config) { c.taskNameSuffix = &suffix }
+}
+
+// WithShowWriteButton switches the integration's "Write" button on contact
+// cards (default on); when off, agents cannot write first, so WriteFirst and
+// POST /_emulator/write-first fail with ErrWriteButtonHidden.
+func WithShowWriteButton(on bool) Option { return func(c *config) { c.showWriteButton = on } }
 
 // WithoutIntegrationField stops sending the undocumented "integration" field.
 func WithoutIntegrationField() Option { return func(c *config) { c.withIntegration = false } }
@@ -253,6 +267,7 @@ type Server struct {
 	tasks       []*Task
 	current     map[string]*Task    // chatId → current task
 	contacts    map[string]*Contact // contactId → contact (one providerId)
+	merged      map[string]string   // merged-away contactId → surviving contactId
 	statuses    map[string][]StatusReport
 	requests    []Request
 	deliveries  []Delivery
@@ -283,12 +298,18 @@ func New(opts ...Option) *Server {
 		employees:         map[string]bool{},
 		account:           "test",
 		withIntegration:   true,
+		showWriteButton:   true,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.integrationName == "" {
 		cfg.integrationName = cfg.providerID
+	}
+	if cfg.taskNameSuffix == nil {
+		// Resolved after all options, so WithIntegrationName may come in any order.
+		suffix := " (WebChat, " + cfg.integrationName + ")"
+		cfg.taskNameSuffix = &suffix
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
@@ -310,6 +331,7 @@ func New(opts ...Option) *Server {
 		cfg:          cfg,
 		current:      map[string]*Task{},
 		contacts:     map[string]*Contact{},
+		merged:       map[string]string{},
 		statuses:     map[string][]StatusReport{},
 		files:        map[string]string{},
 		sent:         map[string]int{},
@@ -430,13 +452,15 @@ func (s *Server) SetRedirect(status int) {
 	s.redirect = status
 }
 
-// Reset forgets all tasks, contacts, statuses, requests and deliveries.
+// Reset forgets all tasks, contacts (and merges), statuses, requests and
+// deliveries.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tasks = nil
 	s.current = map[string]*Task{}
 	s.contacts = map[string]*Contact{}
+	s.merged = map[string]string{}
 	s.statuses = map[string][]StatusReport{}
 	s.requests = nil
 	s.deliveries = nil

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,8 +22,16 @@ import (
 // http.DefaultTransport's connections, which flakes parallel tests.
 var testHTTP = &http.Client{Transport: &http.Transport{}}
 
-// post sends a raw body to the emulator's endpoint.
-func post(t *testing.T, url, ctype, body string) (int, string) {
+// answer is one HTTP answer of the emulator.
+type answer struct {
+	status int
+	body   string
+	header http.Header
+}
+
+// postAnswer sends a raw body to the emulator's endpoint and returns the
+// whole answer, headers included.
+func postAnswer(t *testing.T, url, ctype, body string) answer {
 	t.Helper()
 	resp, err := testHTTP.Post(url, ctype, strings.NewReader(body))
 	if err != nil {
@@ -29,25 +39,51 @@ func post(t *testing.T, url, ctype, body string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return answer{resp.StatusCode, string(b), resp.Header}
 }
 
-// call sends cmd with the emulator's token and providerId plus fields.
-func call(t *testing.T, srv *planfixtest.Server, cmd string, fields ...string) (int, string) {
+// post sends a raw body to the emulator's endpoint.
+func post(t *testing.T, url, ctype, body string) (int, string) {
+	t.Helper()
+	a := postAnswer(t, url, ctype, body)
+	return a.status, a.body
+}
+
+// callAnswer sends cmd with the emulator's token and providerId plus
+// fields and returns the whole answer, headers included.
+func callAnswer(t *testing.T, srv *planfixtest.Server, cmd string, fields ...string) answer {
 	t.Helper()
 	f := planfix.Form{{Key: "cmd", Value: cmd}, {Key: "providerId", Value: srv.ProviderID}, {Key: "planfix_token", Value: srv.PlanfixToken}}
 	for i := 0; i+1 < len(fields); i += 2 {
 		f.Add(fields[i], fields[i+1])
 	}
-	return post(t, srv.Endpoint(), "application/x-www-form-urlencoded", f.Encode())
+	return postAnswer(t, srv.Endpoint(), "application/x-www-form-urlencoded", f.Encode())
+}
+
+// call sends cmd with the emulator's token and providerId plus fields.
+func call(t *testing.T, srv *planfixtest.Server, cmd string, fields ...string) (int, string) {
+	t.Helper()
+	a := callAnswer(t, srv, cmd, fields...)
+	return a.status, a.body
+}
+
+// checkJSON reports an answer of /webchat/api that does not carry
+// Content-Type: application/json, which clients may insist on.
+func checkJSON(t *testing.T, what string, a answer) {
+	t.Helper()
+	if ct := a.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: Content-Type %q, want application/json", what, ct)
+	}
 }
 
 func say(t *testing.T, srv *planfixtest.Server, chatID, text string, fields ...string) {
 	t.Helper()
 	base := []string{"chatId", chatID, "contactId", "u-" + chatID, "contactName", "Ivan", "message", text}
-	if st, body := call(t, srv, "newMessage", append(base, fields...)...); st != 200 {
-		t.Fatalf("newMessage %q: %d %s", text, st, body)
+	a := callAnswer(t, srv, "newMessage", append(base, fields...)...)
+	if a.status != 200 {
+		t.Fatalf("newMessage %q: %d %s", text, a.status, a.body)
 	}
+	checkJSON(t, "newMessage "+strconv.Quote(text), a)
 }
 
 func texts(task planfixtest.Task) []string {
@@ -209,8 +245,7 @@ func TestRefusalsLeaveStateIntact(t *testing.T) {
 		{"GET", srv.Endpoint(), "", "", 400, `{"error":"Invalid parameters"}`},
 	}
 	for _, tt := range tests {
-		var st int
-		var body string
+		var a answer
 		if tt.name == "GET" {
 			resp, err := testHTTP.Get(tt.url)
 			if err != nil {
@@ -218,13 +253,14 @@ func TestRefusalsLeaveStateIntact(t *testing.T) {
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			st, body = resp.StatusCode, string(b)
+			a = answer{resp.StatusCode, string(b), resp.Header}
 		} else {
-			st, body = post(t, tt.url, tt.ctype, tt.body)
+			a = postAnswer(t, tt.url, tt.ctype, tt.body)
 		}
-		if st != tt.status || body != tt.answer {
-			t.Errorf("%s: %d %s, want %d %s", tt.name, st, body, tt.status, tt.answer)
+		if a.status != tt.status || a.body != tt.answer {
+			t.Errorf("%s: %d %s, want %d %s", tt.name, a.status, a.body, tt.status, tt.answer)
 		}
+		checkJSON(t, tt.name, a)
 	}
 	if diff := cmp.Diff(before, srv.Tasks()); diff != "" {
 		t.Errorf("refused requests changed tasks (-before +after):\n%s", diff)
@@ -341,36 +377,58 @@ func TestSwitches(t *testing.T) {
 
 func TestAnswerShapesAndStatuses(t *testing.T) {
 	t.Parallel()
+	shapes := func(s planfixtest.AnswerShape) []planfixtest.Option {
+		return []planfixtest.Option{planfixtest.WithGetTaskShape(s), planfixtest.WithGetContactShape(s)}
+	}
 	tests := []struct {
-		shape           planfixtest.AnswerShape
+		name            string
+		opts            []planfixtest.Option
 		getTask, getCnt string
 	}{
-		{planfixtest.ShapeDataString, `{"data":"{\"number\":1014,\"statusIsActive\":true}"}`, `{"data":"{\"number\":1058}"}`},
-		{planfixtest.ShapeDataObject, `{"data":{"number":1014,"statusIsActive":true}}`, `{"data":{"number":1058}}`},
-		{planfixtest.ShapeTopLevel, `{"number":1014,"statusIsActive":true}`, `{"number":1058}`},
+		// The defaults differ per command: getTask as observed from real
+		// accounts, getContact as the Russian docs say.
+		{"default", nil, `{"data":"{\"number\":1014,\"statusIsActive\":true}"}`, `{"data":{"number":1058}}`},
+		{"data string", shapes(planfixtest.ShapeDataString), `{"data":"{\"number\":1014,\"statusIsActive\":true}"}`, `{"data":"{\"number\":1058}"}`},
+		{"data object", shapes(planfixtest.ShapeDataObject), `{"data":{"number":1014,"statusIsActive":true}}`, `{"data":{"number":1058}}`},
+		{"top level", shapes(planfixtest.ShapeTopLevel), `{"number":1014,"statusIsActive":true}`, `{"number":1058}`},
 	}
 	for _, tt := range tests {
-		srv := planfixtest.NewServer(t, planfixtest.WithGetTaskShape(tt.shape), planfixtest.WithGetContactShape(tt.shape))
-		if st, body := call(t, srv, "getTask", "chatId", "c"); st != 400 || body != `{"error":"task not found"}` {
-			t.Errorf("getTask before any message = %d %s", st, body)
-		}
-		if st, body := call(t, srv, "getContact", "contactId", "u-c"); st != 400 || body != `{"error":"unknown contact"}` {
-			t.Errorf("getContact before any message = %d %s", st, body)
-		}
-		say(t, srv, "c", "hi")
-		if st, body := call(t, srv, "getTask", "chatId", "c"); st != 200 || body != tt.getTask {
-			t.Errorf("shape %d getTask = %d %s, want %s", tt.shape, st, body, tt.getTask)
-		}
-		if st, body := call(t, srv, "getContact", "contactId", "u-c"); st != 200 || body != tt.getCnt {
-			t.Errorf("shape %d getContact = %d %s, want %s", tt.shape, st, body, tt.getCnt)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := planfixtest.NewServer(t, tt.opts...)
+			a := callAnswer(t, srv, "getTask", "chatId", "c")
+			if a.status != 400 || a.body != `{"error":"task not found"}` {
+				t.Errorf("getTask before any message = %d %s", a.status, a.body)
+			}
+			checkJSON(t, "getTask before any message", a)
+			a = callAnswer(t, srv, "getContact", "contactId", "u-c")
+			if a.status != 400 || a.body != `{"error":"unknown contact"}` {
+				t.Errorf("getContact before any message = %d %s", a.status, a.body)
+			}
+			checkJSON(t, "getContact before any message", a)
+			say(t, srv, "c", "hi")
+			a = callAnswer(t, srv, "getTask", "chatId", "c")
+			if a.status != 200 || a.body != tt.getTask {
+				t.Errorf("getTask = %d %s, want %s", a.status, a.body, tt.getTask)
+			}
+			checkJSON(t, "getTask", a)
+			a = callAnswer(t, srv, "getContact", "contactId", "u-c")
+			if a.status != 200 || a.body != tt.getCnt {
+				t.Errorf("getContact = %d %s, want %s", a.status, a.body, tt.getCnt)
+			}
+			checkJSON(t, "getContact", a)
+		})
 	}
 
 	srv := planfixtest.NewServer(t)
 	for _, st := range []string{"sent", "delivered", "error"} {
-		if code, body := call(t, srv, "messageStatus", "messageId", "42", "messageStatus", st, "messageStatusText", "why"); code != 200 || body != "" {
-			t.Fatalf("messageStatus %s = %d %q", st, code, body)
+		a := callAnswer(t, srv, "messageStatus", "messageId", "42", "messageStatus", st, "messageStatusText", "why")
+		if a.status != 200 || a.body != "" {
+			t.Fatalf("messageStatus %s = %d %q", st, a.status, a.body)
 		}
+		// Even an empty success body is declared JSON, so a client that
+		// checks the type before reading is tested on every answer.
+		checkJSON(t, "messageStatus "+st, a)
 	}
 	got := srv.MessageStatuses("42")
 	want := []planfixtest.StatusReport{
@@ -387,9 +445,9 @@ func TestFaults(t *testing.T) {
 	t.Parallel()
 	srv := planfixtest.NewServer(t)
 	srv.FailNext(1, 503)
-	st, body := call(t, srv, "getTask", "chatId", "c")
-	if st != 503 || !strings.Contains(body, "<html>") {
-		t.Errorf("FailNext: %d %s", st, body)
+	a := callAnswer(t, srv, "getTask", "chatId", "c")
+	if ct := a.header.Get("Content-Type"); a.status != 503 || !strings.Contains(a.body, "<html>") || !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("FailNext: %d %q %s, want 503 and a text/html page as a proxy sends", a.status, ct, a.body)
 	}
 	srv.SetRedirect(301)
 	client := &http.Client{Transport: &http.Transport{}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -636,5 +694,173 @@ func TestStandaloneHandlerAndReset(t *testing.T) {
 	}
 	if st, _ := post(t, base+"/_emulator/reset", "application/json", ""); st != 200 {
 		t.Errorf("POST /_emulator/reset = %d", st)
+	}
+}
+
+func TestTaskNameSuffix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts []planfixtest.Option
+		// created is the name from the contact, renamed the name after a title.
+		created, renamed string
+	}{
+		{"default", nil, "Ivan (WebChat, planbridge)", "Order 5 (WebChat, planbridge)"},
+		{"integration name", []planfixtest.Option{planfixtest.WithIntegrationName("amo")}, "Ivan (WebChat, amo)", "Order 5 (WebChat, amo)"},
+		// The suffix wins over the integration name whatever the option order.
+		{"custom", []planfixtest.Option{planfixtest.WithTaskNameSuffix(" [site chat]"), planfixtest.WithIntegrationName("amo")}, "Ivan [site chat]", "Order 5 [site chat]"},
+		{"none", []planfixtest.Option{planfixtest.WithTaskNameSuffix("")}, "Ivan", "Order 5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"chatId":"first","contactId":"u-first"}`)
+			}))
+			defer chat.Close()
+			srv := planfixtest.NewServer(t, append(tt.opts, planfixtest.WithChat(chat.URL, "ct"))...)
+			say(t, srv, "c", "hi")
+			got := []string{taskName(t, srv, "c")}
+			say(t, srv, "c", "again", "title", "Order 5")
+			got = append(got, taskName(t, srv, "c"))
+			// A task opened by an agent writing first is named the same way;
+			// the contact's name is then its phone.
+			if d, err := srv.WriteFirst(t.Context(), "+7999", planfixtest.Reply{Text: "Hello"}); err != nil || !d.OK() {
+				t.Fatalf("WriteFirst: %+v %v", d, err)
+			}
+			got = append(got, taskName(t, srv, "first"))
+			want := []string{tt.created, tt.renamed, strings.Replace(tt.created, "Ivan", "+7999", 1)}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("task names: created, renamed, written first (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func taskName(t *testing.T, srv *planfixtest.Server, chatID string) string {
+	t.Helper()
+	task, ok := srv.TaskForChat(chatID)
+	if !ok {
+		t.Fatalf("no task for chat %q", chatID)
+	}
+	return task.Name
+}
+
+func TestMergeContacts(t *testing.T) {
+	t.Parallel()
+	srv := planfixtest.NewServer(t)
+	sayAs := func(contactID, chatID, text string, fields ...string) {
+		t.Helper()
+		base := []string{"chatId", chatID, "contactId", contactID, "contactName", "Ivan", "message", text}
+		if st, body := call(t, srv, "newMessage", append(base, fields...)...); st != 200 {
+			t.Fatalf("newMessage %q as %s: %d %s", text, contactID, st, body)
+		}
+	}
+	// Two cards for one person, as a chat with unstable contactIds makes.
+	sayAs("site-1", "c1", "from the site", "contactEmail", "ivan@x.test")
+	sayAs("tg-1", "c2", "from the messenger", "contactLastName", "Ivanov", "contactPhone", "+7999", "contactEmail", "other@x.test")
+	sayAs("tg-2", "c3", "someone else")
+	site, _ := srv.Contact("site-1")
+	other, _ := srv.Contact("tg-2")
+
+	if err := srv.MergeContacts("tg-1", "site-1"); err != nil {
+		t.Fatal(err)
+	}
+	// The survivor keeps its number and email, and gains the last name and phone.
+	want := []planfixtest.Contact{
+		{Number: site.Number, ProviderID: srv.ProviderID, ContactID: "site-1", Name: "Ivan", LastName: "Ivanov", Email: "ivan@x.test", Phone: "+7999"},
+		other,
+	}
+	if diff := cmp.Diff(want, srv.Contacts()); diff != "" {
+		t.Errorf("contacts after merge (-want +got):\n%s", diff)
+	}
+	var owners []int64
+	for _, task := range srv.Tasks() {
+		owners = append(owners, task.ContactNumber)
+	}
+	if diff := cmp.Diff([]int64{site.Number, site.Number, other.Number}, owners); diff != "" {
+		t.Errorf("task contacts after merge (-want +got):\n%s", diff)
+	}
+
+	// The chat still knows the merged id: it reaches the survivor, and no
+	// new card appears.
+	if got, ok := srv.Contact("tg-1"); !ok || got.Number != site.Number {
+		t.Errorf("Contact(merged id) = %+v %v, want the survivor #%d", got, ok, site.Number)
+	}
+	if st, body := call(t, srv, "getContact", "contactId", "tg-1"); st != 200 || body != `{"data":{"number":`+strconv.FormatInt(site.Number, 10)+`}}` {
+		t.Errorf("getContact of the merged id = %d %s, want the survivor #%d", st, body, site.Number)
+	}
+	sayAs("tg-1", "c4", "new chat, old id", "contactIco", "https://x.test/i.png")
+	if n := len(srv.Contacts()); n != 2 {
+		t.Errorf("a message with the merged id made a new card: %+v", srv.Contacts())
+	}
+	if task, _ := srv.TaskForChat("c4"); task.ContactNumber != site.Number {
+		t.Errorf("new task of the merged id belongs to #%d, want #%d", task.ContactNumber, site.Number)
+	}
+	if got, _ := srv.Contact("site-1"); got.Ico != "https://x.test/i.png" {
+		t.Errorf("the merged id's message did not update the survivor: %+v", got)
+	}
+
+	// Merging the survivor away carries the earlier merge along.
+	if err := srv.MergeContacts("site-1", "tg-2"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := srv.Contact("tg-1"); got.Number != other.Number {
+		t.Errorf("after a second merge, tg-1 finds #%d, want #%d", got.Number, other.Number)
+	}
+
+	for _, tc := range []struct{ from, to, want string }{
+		{"nobody", "tg-2", `no contact with contactId "nobody"`},
+		{"tg-2", "nobody", `no contact with contactId "nobody"`},
+		{"tg-1", "tg-2", `"tg-1" was already merged into "tg-2"`},
+		{"tg-2", "tg-2", "into itself"},
+	} {
+		if err := srv.MergeContacts(tc.from, tc.to); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("MergeContacts(%q, %q) = %v, want an error containing %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+	if n := len(srv.Contacts()); n != 1 {
+		t.Errorf("refused merges changed the contacts: %+v", srv.Contacts())
+	}
+
+	// Reset forgets merges too: the old id gets a card of its own again.
+	srv.Reset()
+	sayAs("tg-1", "c1", "fresh start")
+	if got, ok := srv.Contact("tg-1"); !ok || got.ContactID != "tg-1" {
+		t.Errorf("after Reset, Contact(tg-1) = %+v %v, want its own card", got, ok)
+	}
+}
+
+func TestWriteButtonHidden(t *testing.T) {
+	t.Parallel()
+	posts := 0
+	var mu sync.Mutex
+	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		posts++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"chatId":"c","contactId":"u-c"}`)
+	}))
+	defer chat.Close()
+	srv := planfixtest.NewServer(t, planfixtest.WithChat(chat.URL, "ct"), planfixtest.WithShowWriteButton(false))
+	if _, err := srv.WriteFirst(t.Context(), "+7999", planfixtest.Reply{Text: "Hello"}); !errors.Is(err, planfixtest.ErrWriteButtonHidden) {
+		t.Errorf("WriteFirst = %v, want ErrWriteButtonHidden", err)
+	}
+	st, body := post(t, srv.URL+"/_emulator/write-first", "application/json", `{"contactPhone":"+7999","message":"Hi"}`)
+	if st != http.StatusConflict || !strings.Contains(body, `Write\" button`) {
+		t.Errorf("POST /_emulator/write-first = %d %s, want 409 naming the Write button", st, body)
+	}
+	mu.Lock()
+	n := posts
+	mu.Unlock()
+	if n != 0 || len(srv.Tasks()) != 0 || len(srv.Deliveries()) != 0 {
+		t.Errorf("a refused first message had effects: %d posts, tasks %+v", n, srv.Tasks())
+	}
+	// The button only concerns writing first: replies in a chat still go out.
+	say(t, srv, "c", "hi")
+	if d, err := srv.Reply(t.Context(), "c", planfixtest.Reply{Text: "answer"}); err != nil || !d.OK() {
+		t.Errorf("reply with the button hidden: %+v %v", d, err)
 	}
 }
