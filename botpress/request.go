@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -131,38 +132,71 @@ func (r *Request) WebhookURL(base string) string {
 	return strings.TrimRight(base, "/") + "/" + r.WebhookID
 }
 
-// ParseHeaders decodes the context headers case-insensitively. A missing
-// required header yields a *HeaderError with the SDK's message; an
-// undecodable configuration yields an InvalidPayload *Error.
+// ParseHeaders decodes the context headers case-insensitively, whether h
+// came from a server (canonical keys) or was built by hand with raw
+// lower-case or mixed-case keys. A missing required header yields a
+// *HeaderError with the SDK's message; an undecodable configuration yields
+// an InvalidPayload *Error.
 func ParseHeaders(h http.Header) (*Request, error) {
+	get := func(name string) string {
+		if vs := headerValues(h, name); len(vs) > 0 {
+			return vs[0]
+		}
+		return ""
+	}
 	for _, rh := range requiredHeaders {
 		// The SDK tests headers for truthiness, so an empty value is missing;
 		// only the configuration may be empty (it then decodes to {}).
-		missing := strings.TrimSpace(h.Get(rh.name)) == ""
+		missing := strings.TrimSpace(get(rh.name)) == ""
 		if rh.name == HeaderConfiguration {
-			missing = len(h.Values(rh.name)) == 0
+			missing = len(headerValues(h, rh.name)) == 0
 		}
 		if missing {
 			return nil, &HeaderError{Header: rh.name, Message: rh.message}
 		}
 	}
-	cfg, err := DecodeConfiguration(h.Get(HeaderConfiguration))
+	cfg, err := DecodeConfiguration(get(HeaderConfiguration))
 	if err != nil {
 		return nil, err
 	}
 	return &Request{
-		Operation:         Operation(strings.TrimSpace(h.Get(HeaderOperation))),
-		BotID:             h.Get(HeaderBotID),
-		BotUserID:         h.Get(HeaderBotUserID),
-		IntegrationID:     h.Get(HeaderIntegrationID),
-		IntegrationAlias:  h.Get(HeaderIntegrationAlias),
-		WebhookID:         h.Get(HeaderWebhookID),
-		ConfigurationType: h.Get(HeaderConfigurationType),
+		Operation:         Operation(strings.TrimSpace(get(HeaderOperation))),
+		BotID:             get(HeaderBotID),
+		BotUserID:         get(HeaderBotUserID),
+		IntegrationID:     get(HeaderIntegrationID),
+		IntegrationAlias:  get(HeaderIntegrationAlias),
+		WebhookID:         get(HeaderWebhookID),
+		ConfigurationType: get(HeaderConfigurationType),
 		Configuration:     cfg,
-		Type:              h.Get(HeaderType),
-		TraceParent:       h.Get(HeaderTraceParent),
-		TraceState:        h.Get(HeaderTraceState),
+		Type:              get(HeaderType),
+		TraceParent:       get(HeaderTraceParent),
+		TraceState:        get(HeaderTraceState),
 	}, nil
+}
+
+// headerValues returns the values of name in h. http.Header lookups only
+// see canonical keys, but maps built by hand or by proxies and tests may
+// hold raw keys such as "x-bot-id" or "X-BP-Configuration", which Botpress
+// (lower-casing every name) treats as the same header. The canonical key
+// wins; otherwise matching keys are taken in sorted order so the answer
+// does not depend on map iteration.
+func headerValues(h http.Header, name string) []string {
+	if vs := h.Values(name); len(vs) > 0 {
+		return vs
+	}
+	canonical := http.CanonicalHeaderKey(name)
+	var keys []string
+	for k := range h {
+		if k != canonical && strings.EqualFold(k, name) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var vs []string
+	for _, k := range keys {
+		vs = append(vs, h[k]...)
+	}
+	return vs
 }
 
 // ErrConfiguration is wrapped by every configuration decoding failure.

@@ -90,7 +90,30 @@ func TestParseHeaders(t *testing.T) {
 			v := h.Get("x-bot-id")
 			h.Del("x-bot-id")
 			h["x-bot-id"] = []string{v} // non-canonical key as some proxies produce
+		}, &full, ""},
+		{"raw mixed-case keys", func(h http.Header) {
+			v := h.Get("x-bp-configuration")
+			h.Del("x-bp-configuration")
+			h["X-BP-Configuration"] = []string{v}
+			h.Del("x-bp-operation")
+			h["X-bp-OPERATION"] = []string{"ping"}
+		}, &full, ""},
+		{"raw empty configuration is {}", func(h http.Header) {
+			h.Del("x-bp-configuration")
+			h["x-bp-configuration"] = []string{""}
+		}, &full, ""},
+		{"raw empty bot id is missing", func(h http.Header) {
+			h.Del("x-bot-id")
+			h["x-bot-id"] = []string{" "}
 		}, nil, "Missing bot header"},
+		{"canonical key wins over a raw one", func(h http.Header) {
+			h["x-bot-id"] = []string{"other"}
+		}, &full, ""},
+		{"raw optional headers", func(h http.Header) {
+			h["TraceParent"] = []string{"00-abc-def-01"}
+			h["x-bp-configuration-type"] = []string{"apiKey"}
+		}, &botpress.Request{Operation: "ping", BotID: "bot1", BotUserID: "botuser1", IntegrationID: "int1", IntegrationAlias: "alias1",
+			WebhookID: "wh1", Configuration: json.RawMessage(`{}`), ConfigurationType: "apiKey", TraceParent: "00-abc-def-01"}, ""},
 		{"upper-case names", func(h http.Header) {
 			v := h.Get("X-Bot-Id")
 			h.Del("X-Bot-Id")

@@ -19,12 +19,19 @@ type botpressDefinitionCmd struct {
 
 // definitionPlanhatCmd prints the planhat integration's definition.
 type definitionPlanhatCmd struct {
-	URL string `name:"url" env:"PLANBRIDGE_PUBLIC_URL" help:"Public URL Botpress should call (e.g. https://bridge.example.com/botpress/planhat/<secret>); omitted from the JSON when empty."`
-	Dev bool   `name:"dev" help:"Mark the integration as a development integration (dev: true)."`
+	URL       string `name:"url" env:"PLANBRIDGE_PUBLIC_URL" help:"Public URL Botpress should call (e.g. https://bridge.example.com/botpress/planhat/<secret>); omitted from the JSON when empty."`
+	Dev       bool   `name:"dev" help:"Mark the integration as a development integration (dev: true)."`
+	Workspace string `name:"workspace" env:"PLANBRIDGE_BOTPRESS_WORKSPACE" placeholder:"HANDLE" help:"Handle of the Botpress workspace that publishes the integration; the name becomes <HANDLE>/planhat, which Botpress requires outside its own workspace."`
 }
 
 // Run prints the definition JSON on stdout.
 func (c *definitionPlanhatCmd) Run(env *Env) error {
+	// Checked first so a bad handle never yields a definition Botpress
+	// would refuse.
+	name, err := integrations.QualifiedName(c.Workspace, integrations.PlanhatName)
+	if err != nil {
+		return fmt.Errorf("--workspace (PLANBRIDGE_BOTPRESS_WORKSPACE): %w", err)
+	}
 	reg, err := actions.PlanhatRegistry()
 	if err != nil {
 		return fmt.Errorf("building the action registry: %w", err)
@@ -33,6 +40,7 @@ func (c *definitionPlanhatCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
+	def.Name = name
 	def.Dev = c.Dev
 	b, err := def.JSON()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 
@@ -70,6 +71,24 @@ func PlanhatDefinition(reg *actions.Registry, url string) (*botpress.Definition,
 		def.Events[name] = planhatEventDefinition(name)
 	}
 	return def, nil
+}
+
+// workspaceHandleRE is what Botpress accepts as a workspace handle, the
+// same shape LintDefinition checks in front of the "/".
+var workspaceHandleRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// QualifiedName returns name as published from the workspace with the
+// given handle: "<handle>/<name>", or name alone when handle is empty.
+// Botpress requires the prefix outside its own workspace (spec §4.1), so a
+// definition without it cannot be created there.
+func QualifiedName(handle, name string) (string, error) {
+	if handle == "" {
+		return name, nil
+	}
+	if !workspaceHandleRE.MatchString(handle) {
+		return "", fmt.Errorf("workspace handle %q is not valid: give the handle of your Botpress workspace alone (lower-case letters, digits and hyphens, starting with a letter or digit, e.g. acme-corp), without a slash or the integration name", handle)
+	}
+	return handle + "/" + name, nil
 }
 
 // PlanhatStateName is the integration state register writes.

@@ -190,3 +190,37 @@ func TestPlanhatReadmeChecklist(t *testing.T) {
 		t.Errorf("checklist has %d ticked items, want %d", n, len(items))
 	}
 }
+
+func TestQualifiedName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		handle  string
+		want    string
+		wantErr bool
+	}{
+		{"", "planhat", false},
+		{"acme", "acme/planhat", false},
+		{"acme-corp-2", "acme-corp-2/planhat", false},
+		{"9lives", "9lives/planhat", false},
+		{"Acme", "", true},
+		{"-acme", "", true},
+		{"acme/x", "", true},
+		{"acme_corp", "", true},
+		{"acme corp", "", true},
+		{" acme", "", true},
+		{"acmé", "", true},
+	}
+	for _, tt := range tests {
+		got, err := integrations.QualifiedName(tt.handle, integrations.PlanhatName)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("QualifiedName(%q) = %q, %v; want %q, error %v", tt.handle, got, err, tt.want, tt.wantErr)
+		}
+		if err == nil {
+			def, _ := definition(t)
+			def.Name = got
+			for _, e := range botpress.LintDefinition(def) {
+				t.Errorf("%q: %v", got, e)
+			}
+		}
+	}
+}
