@@ -58,6 +58,7 @@ var modelFields = map[string][]fieldDoc{
 	"customfield": {fName,
 		{"type", "string", "The field type, e.g. text, number, date, list, checkbox.", false},
 		{"parent", "string", "The model the field belongs to, e.g. Company.", false}},
+	"deal": {fCompanyID, fExternalID, fSourceID, fCustom},
 	"enduser": {fCompanyID, fExternalID, fSourceID, fCustom,
 		{"email", "string", "The contact's email address; matches records on bulk upserts when unique.", false},
 		{"firstName", "string", "The contact's first name.", false},
@@ -116,6 +117,11 @@ var modelFields = map[string][]fieldDoc{
 		{"description", "string", "The ticket body.", false},
 		{"status", "string", "The ticket status.", false},
 		{"companyExternalId", "string", "The company's externalId, as an alternative to companyId.", false}},
+	// Without these entries hours would get the fallback string schema of an
+	// undocumented required field, which Planhat refuses: it wants a number.
+	"timeentry": {fCompanyID,
+		{"date", "string", "The day the time was spent (ISO 8601 date, e.g. 2026-01-31).", false},
+		{"hours", "number", "The hours spent, 0.1 to 24.", false}},
 	"user": {fExternalID,
 		{"email", "string", "The team member's email address.", false},
 		{"nickName", "string", "The team member's nickname.", false},

@@ -42,9 +42,14 @@ var familyNames = map[string][2]string{
 }
 
 // skippedModels are served by dedicated actions instead of the generic
-// family: assets keep the upstream integration's shapes, and the legacy
-// call log is written with logCall.
-var skippedModels = map[string]bool{"asset": true, "call": true}
+// family: assets keep the upstream integration's shapes.
+var skippedModels = map[string]bool{"asset": true}
+
+// dedicatedCreates names the action that creates records of a model whose
+// generic create is left out: a call is logged with logCall, which checks
+// the contact and the times, so a second, unchecked createCall would only
+// give bots two ways to do one thing.
+var dedicatedCreates = map[string]string{"call": "logCall"}
 
 // newFamily derives the action names of a model.
 func newFamily(m *planhat.Model) family {
@@ -81,7 +86,7 @@ func newFamily(m *planhat.Model) family {
 func modelActions(m *planhat.Model) []*Action {
 	f := newFamily(m)
 	var out []*Action
-	if m.Supports(planhat.OpCreate) {
+	if m.Supports(planhat.OpCreate) && dedicatedCreates[m.Name] == "" {
 		out = append(out, f.createAction())
 	}
 	if m.Supports(planhat.OpGet) {

@@ -83,6 +83,10 @@ func TestPlanhatActionNames(t *testing.T) {
 		"getUser", "listUsers", "getCustomField", "listCustomFields",
 		"createConversation", "listConversations", "createLicense", "createTask", "createIssue", "createOpportunity",
 		"createProject", "createSale", "createInvoice", "createNps", "createChurn", "createCampaign", "createObjective",
+		"createDeal", "getDeal", "updateDeal", "deleteDeal", "listDeals", "bulkUpsertDeals",
+		"createTimeEntry", "listTimeEntries", "bulkUpsertTimeEntries", "createWorkspace", "listWorkspaces", "bulkUpsertWorkspaces",
+		"getTimesheet", "listTimesheets", "getWorkflow", "listWorkflows",
+		"getCall", "updateCall", "deleteCall", "listCalls",
 		"listTickets", "deleteTicket", "bulkUpsertTickets",
 		"createAsset", "updateAsset", "getAsset", "listAssets", "deleteAsset", "bulkUpsertAssets",
 		"findCompany", "findEndUserByEmail", "findUserByEmail", "logNote", "createTicket", "logCall",
@@ -92,7 +96,7 @@ func TestPlanhatActionNames(t *testing.T) {
 			t.Errorf("missing action %s", name)
 		}
 	}
-	for _, name := range []string{"createUser", "updateUser", "createCustomField", "bulkUpsertCustomFields", "getTicket", "createCall"} {
+	for _, name := range []string{"createUser", "updateUser", "createCustomField", "bulkUpsertCustomFields", "getTicket", "createCall", "bulkUpsertCalls"} {
 		if _, ok := r.Get(name); ok {
 			t.Errorf("action %s exists, but the model does not support it here", name)
 		}
@@ -102,6 +106,17 @@ func TestPlanhatActionNames(t *testing.T) {
 	}
 	if a, _ := r.Get("listCompanies"); !a.ReadOnly {
 		t.Error("listCompanies is not marked read-only")
+	}
+	for model, name := range dedicatedCreates {
+		m, _ := planhat.ModelByName(model)
+		a, ok := r.Get(name)
+		if !ok {
+			t.Errorf("%s records are created with %s, which is missing", model, name)
+			continue
+		}
+		if want := newFamily(m).group; a.Group != want {
+			t.Errorf("%s is in group %q, want its family's %q", name, a.Group, want)
+		}
 	}
 	if got, want := len(r.All()), countFamilies()+6+9; got != want {
 		t.Errorf("%d actions, want %d", got, want)
@@ -115,6 +130,9 @@ func countFamilies() int {
 			continue
 		}
 		for _, op := range []planhat.Ops{planhat.OpCreate, planhat.OpGet, planhat.OpUpdate, planhat.OpDelete, planhat.OpList, planhat.OpBulk} {
+			if op == planhat.OpCreate && dedicatedCreates[m.Name] != "" {
+				continue // counted among the extras
+			}
 			if m.Supports(op) {
 				n++
 			}
@@ -136,5 +154,25 @@ func TestPlanhatReturnsFreshActions(t *testing.T) {
 	a[0].Input.Properties = nil
 	if b[0].Input.Properties == nil {
 		t.Error("changing one copy changed the other")
+	}
+}
+
+// TestRequiredFieldsDocumented makes every field a generic create requires
+// a documented field: an undocumented one falls back to a plain string
+// schema, which is wrong for numbers (a time entry's hours) and skips the
+// reference check of ids, so the create could never succeed or would
+// accept any text.
+func TestRequiredFieldsDocumented(t *testing.T) {
+	t.Parallel()
+	for _, m := range planhat.Models() {
+		if skippedModels[m.Name] || !m.Supports(planhat.OpCreate) || dedicatedCreates[m.Name] != "" {
+			continue
+		}
+		simple, _ := newFamily(m).required()
+		for _, field := range simple {
+			if !slices.ContainsFunc(modelFields[m.Name], func(f fieldDoc) bool { return f.name == field }) {
+				t.Errorf("%s requires %s, which modelFields does not document", m.Name, field)
+			}
+		}
 	}
 }

@@ -22,6 +22,9 @@ var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
 // familyCase drives one model through create, get, update, list, bulk
 // upsert and delete. "$company" in create is replaced by a company's _id.
+// Models addressed only by _id leave keyField and locator empty; models
+// without bulk upsert skip that step, and a model in dedicatedCreates is
+// created with its dedicated action.
 type familyCase struct {
 	model    string
 	create   map[string]any
@@ -47,6 +50,10 @@ func TestModelFamilies(t *testing.T) {
 		{"churn", map[string]any{"companyId": "$company", "value": 10.0, "sourceId": "k1"}, "sourceId", "sourceId", map[string]any{"comment": "price"}},
 		{"campaign", map[string]any{"name": "Spring", "companyId": "$company", "externalId": "k1"}, "externalId", "externalId", map[string]any{"name": "Summer"}},
 		{"objective", map[string]any{"name": "Adopt", "companyId": "$company", "externalId": "k1"}, "externalId", "externalId", map[string]any{"health": 5.0}},
+		{"deal", map[string]any{"companyId": "$company", "title": "Renewal", "externalId": "k1"}, "externalId", "externalId", map[string]any{"title": "Renewal 2027"}},
+		{"timeentry", map[string]any{"companyId": "$company", "date": "2026-01-05", "hours": 2.0}, "", "", map[string]any{"hours": 3.5}},
+		{"workspace", map[string]any{"name": "Support", "companyId": "$company", "externalId": "k1"}, "externalId", "externalId", map[string]any{"name": "Support EU"}},
+		{"call", map[string]any{"nr": "+46700000000", "start": "2026-01-31T10:00:00Z", "end": "2026-01-31T10:05:00Z"}, "", "", map[string]any{"waiting": 30.0}},
 	}
 	e := newEnv(t)
 	for _, tc := range cases {
@@ -73,7 +80,9 @@ func TestModelFamilies(t *testing.T) {
 					}
 					out[k] = v
 				}
-				out[tc.keyField] = key
+				if tc.keyField != "" {
+					out[tc.keyField] = key
+				}
 				if tc.model == "company" {
 					out["name"] = "Acme " + key
 				}
@@ -86,7 +95,11 @@ func TestModelFamilies(t *testing.T) {
 			key := tc.model + "-1"
 
 			// create
-			created := e.mustCall(t, "create"+f.singular, fill(tc.create, key))
+			create := "create" + f.singular
+			if name := dedicatedCreates[tc.model]; name != "" {
+				create = name
+			}
+			created := e.mustCall(t, create, fill(tc.create, key))
 			id, _ := created["id"].(string)
 			if !objectID.MatchString(id) {
 				t.Fatalf("create: id = %q, want a 24-hex _id (output %v)", id, created)
@@ -96,14 +109,17 @@ func TestModelFamilies(t *testing.T) {
 			}
 
 			// get by id, by keyable in id, and by the separate key field
-			for _, in := range []map[string]any{
-				{"id": id},
-				{"id": keyablePrefix(tc.locator) + key},
-				{tc.locator: key},
-				{"id": "", tc.locator: key}, // a form with the id field left empty
-			} {
+			gets := []map[string]any{{"id": id}}
+			if tc.locator != "" {
+				gets = append(gets,
+					map[string]any{"id": keyablePrefix(tc.locator) + key},
+					map[string]any{tc.locator: key},
+					map[string]any{"id": "", tc.locator: key}, // a form with the id field left empty
+				)
+			}
+			for _, in := range gets {
 				got := e.mustCall(t, "get"+f.singular, in)
-				if got["id"] != id || got[tc.keyField] != key {
+				if got["id"] != id || (tc.keyField != "" && got[tc.keyField] != key) {
 					t.Errorf("get(%v) = id %v key %v, want %s %s", in, got["id"], got[tc.keyField], id, key)
 				}
 			}
@@ -138,28 +154,34 @@ func TestModelFamilies(t *testing.T) {
 				t.Errorf("list count = %v, want %d", listed["count"], len(items))
 			}
 
-			// bulk upsert: one update matched by key, one create
-			change := fill(tc.create, key)
-			maps.Copy(change, tc.patch)
-			if tc.model == "company" {
-				delete(change, "name")
-			}
-			for k := range tc.patch {
-				if s, ok := change[k].(string); ok {
-					change[k] = s + " (bulk)"
+			// bulk upsert: one update matched by key (or by id when the model
+			// has no other key), one create
+			if m.Supports(planhat.OpBulk) {
+				change := fill(tc.create, key)
+				maps.Copy(change, tc.patch)
+				if tc.keyField == "" {
+					change["id"] = id
 				}
-			}
-			fresh := fill(tc.create, tc.model+"-2")
-			if tc.model == "task" {
-				// Bulk upserts do not apply create defaults: Planhat needs mainType.
-				fresh["mainType"] = "task"
-			}
-			bulk := e.mustCall(t, "bulkUpsert"+f.plural, map[string]any{f.key: []any{change, fresh}})
-			if bulk["created"] != 1.0 || bulk["updated"].(float64)+bulk["nonupdates"].(float64) != 1 {
-				t.Errorf("bulk = %v, want 1 created and 1 updated or unchanged", bulk)
-			}
-			if n := len(bulk["insertsKeys"].([]any)); n != 1 {
-				t.Errorf("bulk insertsKeys = %v, want one", bulk["insertsKeys"])
+				if tc.model == "company" {
+					delete(change, "name")
+				}
+				for k := range tc.patch {
+					if s, ok := change[k].(string); ok {
+						change[k] = s + " (bulk)"
+					}
+				}
+				fresh := fill(tc.create, tc.model+"-2")
+				if tc.model == "task" {
+					// Bulk upserts do not apply create defaults: Planhat needs mainType.
+					fresh["mainType"] = "task"
+				}
+				bulk := e.mustCall(t, "bulkUpsert"+f.plural, map[string]any{f.key: []any{change, fresh}})
+				if bulk["created"] != 1.0 || bulk["updated"].(float64)+bulk["nonupdates"].(float64) != 1 {
+					t.Errorf("bulk = %v, want 1 created and 1 updated or unchanged", bulk)
+				}
+				if n := len(bulk["insertsKeys"].([]any)); n != 1 {
+					t.Errorf("bulk insertsKeys = %v, want one", bulk["insertsKeys"])
+				}
 			}
 
 			// delete, then get fails with not_found
@@ -253,6 +275,24 @@ func TestReadOnlyModels(t *testing.T) {
 	}
 	if got := e.mustCall(t, "listCustomFields", nil); got["count"] != 1.0 {
 		t.Errorf("listCustomFields = %v", got)
+	}
+	for _, tt := range []struct {
+		collection, singular, plural, key string
+		record                            map[string]any
+	}{
+		{"timesheets", "Timesheet", "Timesheets", "timesheets", map[string]any{"userId": uid, "periodStart": 20514.0, "periodEnd": 20520.0}},
+		{"workflows", "Workflow", "Workflows", "workflows", map[string]any{"name": "Onboarding", "status": "active"}},
+	} {
+		id := e.srv.Insert(tt.collection, tt.record)
+		got := e.mustCall(t, "get"+tt.singular, map[string]any{"id": id})
+		delete(got, "id")
+		if diff := cmp.Diff(tt.record, got); diff != "" {
+			t.Errorf("get%s (-want +got):\n%s", tt.singular, diff)
+		}
+		listed := e.mustCall(t, "list"+tt.plural, map[string]any{})
+		if items, _ := listed[tt.key].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != id {
+			t.Errorf("list%s = %v, want just %s", tt.plural, listed, id)
+		}
 	}
 }
 

@@ -13,12 +13,32 @@ import (
 // family is one Planhat model's CRUD actions with a minimal valid create
 // input; companyID is filled in at run time.
 type family struct {
-	group    string // the actions' group, e.g. "Companies"
-	singular string // e.g. "Company"
-	plural   string // e.g. "Companies"
-	listKey  string // the list output's array field
-	create   func(companyID string) map[string]any
-	idField  string // the id input's name; "id" when empty
+	group      string // the actions' group, e.g. "Companies"
+	singular   string // e.g. "Company"
+	plural     string // e.g. "Companies"
+	listKey    string // the list output's array field
+	create     func(companyID string) map[string]any
+	idField    string // the id input's name; "id" when empty
+	createName string // the create action when it is not create<singular>
+}
+
+// createAction names the action that creates the family's records.
+func (f family) createAction() string {
+	if f.createName != "" {
+		return f.createName
+	}
+	return "create" + f.singular
+}
+
+// collection is the emulator collection holding the family's records.
+func (f family) collection() string {
+	switch f.group {
+	case "Churn":
+		return "churn"
+	case "Nps":
+		return "nps"
+	}
+	return strings.ToLower(f.plural)
 }
 
 func (f family) idInput(id string, more map[string]any) map[string]any {
@@ -92,11 +112,36 @@ var families = []family{
 		create: func(c string) map[string]any {
 			return map[string]any{"cId": c, "currency": "USD", "invoiceDate": 20513, "dueDate": 20544, "extId": "e2e-inv"}
 		}},
+	{group: "Deals", singular: "Deal", plural: "Deals", listKey: "deals",
+		create: func(c string) map[string]any {
+			return map[string]any{"companyId": c, "title": "Renewal", "externalId": "e2e-deal"}
+		}},
+	{group: "TimeEntries", singular: "TimeEntry", plural: "TimeEntries", listKey: "timeEntries",
+		create: func(c string) map[string]any {
+			return map[string]any{"companyId": c, "date": "2026-03-02", "hours": 1.5}
+		}},
+	{group: "Workspaces", singular: "Workspace", plural: "Workspaces", listKey: "workspaces",
+		create: func(c string) map[string]any {
+			return map[string]any{"companyId": c, "name": "Support", "externalId": "e2e-ws"}
+		}},
+	{group: "Calls", singular: "Call", plural: "Calls", listKey: "calls", createName: "logCall",
+		create: func(string) map[string]any {
+			return map[string]any{"nr": "+46701234567", "start": "2026-03-02T09:00:00Z", "end": "2026-03-02T09:04:00Z", "waiting": 20}
+		}},
 }
 
-// TestActionFamilies runs create, get, list, update and delete of every
-// model family through Botpress → planbridge → Planhat, and checks the
-// emulator's data after each write.
+// exercisedElsewhere are the actions other tests call with real inputs
+// (TestExtraActions); every other action must be called by
+// TestActionFamilies, so a new model family cannot go untested unnoticed.
+var exercisedElsewhere = []string{
+	"findCompany", "findEndUserByEmail", "findUserByEmail", "logNote", "createTicket", "logCall",
+	"trackActivity", "trackActivities", "pushMetrics",
+}
+
+// TestActionFamilies runs create, get, list, update, delete and bulk upsert
+// of every model family, and get and list of the read-only ones, through
+// Botpress → planbridge → Planhat, and checks the emulator's data after each
+// write.
 func TestActionFamilies(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
@@ -104,7 +149,7 @@ func TestActionFamilies(t *testing.T) {
 	covered := map[string]bool{}
 	for _, f := range families {
 		t.Run(f.group, func(t *testing.T) {
-			get, list, update, del, create := "get"+f.singular, "list"+f.plural, "update"+f.singular, "delete"+f.singular, "create"+f.singular
+			get, list, update, del, create := "get"+f.singular, "list"+f.plural, "update"+f.singular, "delete"+f.singular, f.createAction()
 			for _, n := range []string{get, list, update, del, create} {
 				if _, ok := s.reg.Get(n); !ok {
 					t.Fatalf("registry has no %s", n)
@@ -137,18 +182,53 @@ func TestActionFamilies(t *testing.T) {
 			if !strings.Contains(e.Message, "check the id") {
 				t.Errorf("not-found message is not instructive: %s", e.Message)
 			}
+
+			bulk := "bulkUpsert" + f.plural
+			if _, ok := s.reg.Get(bulk); !ok {
+				return
+			}
+			covered[bulk] = true
+			item := f.create(companyID)
+			if f.group == "Tasks" {
+				// Bulk upserts get no create defaults: Planhat needs mainType.
+				item["mainType"] = "task"
+			}
+			bulkOut := s.output(t, bulk, map[string]any{f.listKey: []any{item}})
+			inserted, _ := bulkOut["insertsKeys"].([]any)
+			if bulkOut["created"] != 1.0 || len(inserted) != 1 {
+				t.Fatalf("%s = %v, want one record created", bulk, bulkOut)
+			}
+			if _, ok := s.planhat.Object(f.collection(), idOf(inserted[0].(map[string]any))); !ok {
+				t.Errorf("%s reported %v, which the emulator does not hold", bulk, inserted[0])
+			}
 		})
 	}
 	t.Run("read-only families", func(t *testing.T) {
-		users := s.output(t, "listUsers", map[string]any{})
-		if len(users) == 0 {
-			t.Error("listUsers returned nothing")
+		for _, tt := range []struct {
+			collection string
+			record     map[string]any
+			singular   string
+			plural     string
+			listKey    string
+			field      string // a field get must return as inserted
+		}{
+			{"users", map[string]any{"email": "csm@vendor.example", "nickName": "csm", "firstName": "Cee", "lastName": "Sem"}, "User", "Users", "users", "email"},
+			{"customfields", map[string]any{"name": "Tier", "type": "text", "parent": "Company"}, "CustomField", "CustomFields", "customFields", "name"},
+			{"timesheets", map[string]any{"userId": s.firstID(t, "users"), "periodStart": 20514, "periodEnd": 20520, "status": "submitted"}, "Timesheet", "Timesheets", "timesheets", "status"},
+			{"workflows", map[string]any{"name": "Onboarding playbook", "companyId": companyID, "status": "active"}, "Workflow", "Workflows", "workflows", "name"},
+		} {
+			id := s.planhat.Insert(tt.collection, tt.record)
+			got := s.output(t, "get"+tt.singular, map[string]any{"id": id})
+			if idOf(got) != id || got[tt.field] != tt.record[tt.field] {
+				t.Errorf("get%s(%s) = %v, want id %s and %s %v", tt.singular, id, got, id, tt.field, tt.record[tt.field])
+			}
+			listed := s.output(t, "list"+tt.plural, map[string]any{})
+			items, _ := listed[tt.listKey].([]any)
+			if !slices.ContainsFunc(items, func(x any) bool { m, _ := x.(map[string]any); return idOf(m) == id }) {
+				t.Errorf("list%s = %v, want it to contain %s", tt.plural, listed, id)
+			}
+			covered["get"+tt.singular], covered["list"+tt.plural] = true, true
 		}
-		fields := s.output(t, "listCustomFields", map[string]any{})
-		if fields == nil {
-			t.Error("listCustomFields returned nothing")
-		}
-		covered["listUsers"], covered["listCustomFields"] = true, true
 	})
 	t.Run("bulk upserts", func(t *testing.T) {
 		out := s.output(t, "bulkUpsertCompanies", map[string]any{"companies": []map[string]any{
@@ -163,7 +243,22 @@ func TestActionFamilies(t *testing.T) {
 		if fmt.Sprint(out["created"]) != "1" {
 			t.Errorf("bulkUpsertTickets = %v, want created 1", out)
 		}
+		ids, _ := out["upsertedIds"].([]any)
+		if len(ids) != 1 {
+			t.Fatalf("bulkUpsertTickets upsertedIds = %v, want one", out["upsertedIds"])
+		}
+		tickets := s.output(t, "listTickets", map[string]any{"companyId": companyID})
+		if items, _ := tickets["tickets"].([]any); !slices.ContainsFunc(items, func(x any) bool { m, _ := x.(map[string]any); return idOf(m) == ids[0] }) {
+			t.Errorf("listTickets = %v, want it to contain %v", tickets, ids[0])
+		}
+		if del := s.output(t, "deleteTicket", map[string]any{"id": ids[0]}); del["success"] != true {
+			t.Errorf("deleteTicket = %v, want success", del)
+		}
+		if _, ok := s.planhat.Object("tickets", ids[0].(string)); ok {
+			t.Error("the ticket is still stored after deleteTicket")
+		}
 		covered["bulkUpsertCompanies"], covered["bulkUpsertTickets"] = true, true
+		covered["listTickets"], covered["deleteTicket"] = true, true
 	})
 	t.Run("extras", func(t *testing.T) {
 		// Every action the registry has beyond the CRUD families gets at least
@@ -183,6 +278,11 @@ func TestActionFamilies(t *testing.T) {
 			}
 		}
 	})
+	for _, a := range s.reg.All() {
+		if !covered[a.Name] && !slices.Contains(exercisedElsewhere, a.Name) {
+			t.Errorf("%s is never called end to end: add its family to families or call it in TestExtraActions", a.Name)
+		}
+	}
 }
 
 func keys(m map[string]any) []string {
@@ -197,15 +297,7 @@ func keys(m map[string]any) []string {
 // emulatorField reads a field of a record straight from the emulator.
 func (s *stack) emulatorField(t *testing.T, f family, id string, names ...string) string {
 	t.Helper()
-	collection := strings.ToLower(f.plural[:1]) + f.plural[1:]
-	switch f.group {
-	case "Churn":
-		collection = "churn"
-	case "Nps":
-		collection = "nps"
-	case "EndUsers":
-		collection = "endusers"
-	}
+	collection := f.collection()
 	for _, o := range s.planhat.Objects(collection) {
 		if o["_id"] == id {
 			for _, n := range names {

@@ -2,13 +2,19 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/internal/syncbuffer"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
@@ -30,6 +36,61 @@ func TestExtraActions(t *testing.T) {
 		t.Errorf("logNote = %v", note)
 	}
 	s.output(t, "createTicket", map[string]any{"sourceId": "desk-1", "email": "buyer@example.com", "subject": "Help", "companyId": companyID})
+
+	// The seed gives every company a primary contact and the tenant three
+	// team members, each with an email of their own.
+	var contact map[string]any
+	for _, eu := range s.planhat.Objects("endusers") {
+		if eu["companyId"] == companyID && eu["primary"] == true {
+			contact = eu
+		}
+	}
+	if contact == nil {
+		t.Fatalf("the seed has no primary contact at %s", companyID)
+	}
+	member := s.planhat.Objects("users")[0]
+	finds := []struct {
+		action string
+		input  map[string]any
+		want   map[string]any // found and matchCount, and the id under record
+		record string
+	}{
+		{"findEndUserByEmail", map[string]any{"email": strings.ToUpper(contact["email"].(string))},
+			map[string]any{"found": true, "matchCount": 1.0, "id": contact["_id"]}, "endUser"},
+		{"findEndUserByEmail", map[string]any{"email": contact["email"], "companyId": s.planhat.Objects("companies")[1]["_id"]},
+			map[string]any{"found": false, "matchCount": 0.0}, "endUser"},
+		{"findEndUserByEmail", map[string]any{"email": "nobody@nowhere.example"}, map[string]any{"found": false, "matchCount": 0.0}, "endUser"},
+		{"findUserByEmail", map[string]any{"email": member["email"]}, map[string]any{"found": true, "id": member["_id"]}, "user"},
+		{"findUserByEmail", map[string]any{"email": "nobody@vendor.example"}, map[string]any{"found": false}, "user"},
+	}
+	for _, tt := range finds {
+		out := s.output(t, tt.action, tt.input)
+		got := map[string]any{"found": out["found"]}
+		if _, ok := tt.want["matchCount"]; ok {
+			got["matchCount"] = out["matchCount"]
+		}
+		if rec, ok := out[tt.record].(map[string]any); ok {
+			got["id"] = rec["id"]
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s(%v) (-want +got):\n%s", tt.action, tt.input, diff)
+		}
+	}
+
+	call := s.output(t, "logCall", map[string]any{"nr": "+46 70 123 45 67", "agentId": member["_id"],
+		"start": "2026-03-02T09:00:00Z", "end": "2026-03-02T09:04:00Z", "waiting": 12})
+	stored, ok := s.planhat.Object("calls", idOf(call))
+	if !ok {
+		t.Fatalf("logCall = %v, but the emulator holds no such call", call)
+	}
+	// The emulator keeps numbers as json.Number: compare them as text.
+	if diff := cmp.Diff(map[string]any{"nr": "+46 70 123 45 67", "agentId": member["_id"], "waiting": "12"},
+		map[string]any{"nr": stored["nr"], "agentId": stored["agentId"], "waiting": fmt.Sprint(stored["waiting"])}); diff != "" {
+		t.Errorf("stored call (-want +got):\n%s", diff)
+	}
+	if call["nr"] != stored["nr"] {
+		t.Errorf("logCall answered nr %v, the emulator stored %v", call["nr"], stored["nr"])
+	}
 
 	before := len(s.planhat.Activities())
 	s.output(t, "trackActivity", map[string]any{"email": "buyer@example.com", "action": "Talked to the bot"})
@@ -59,8 +120,17 @@ func TestExtraActions(t *testing.T) {
 // and checks status, type and an instructive message.
 func TestErrorClasses(t *testing.T) {
 	t.Parallel()
-	s := newStack(t)
+	var logs syncbuffer.Buffer
+	s := newStack(t, withLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	companyID := s.firstID(t, "companies")
+	// The emulator has no switch for a 200 whose body is not JSON, so a
+	// stand-in Planhat answers every request that way; loopback is allowed
+	// by the stack's host policy.
+	notJSON := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte("not json"))
+	}))
+	t.Cleanup(notJSON.Close)
 	tests := []struct {
 		name       string
 		config     map[string]any
@@ -70,6 +140,7 @@ func TestErrorClasses(t *testing.T) {
 		wantStatus int
 		wantType   string
 		mention    string
+		internal   bool // the cause must be logged at error level and not answered
 	}{
 		{name: "invalid input", action: "getCompany", input: map[string]any{"id": "not an id"},
 			wantStatus: 400, wantType: botpress.TypeInvalidPayload, mention: "id"},
@@ -96,10 +167,13 @@ func TestErrorClasses(t *testing.T) {
 		{name: "bulk failure", action: "bulkUpsertEndUsers", input: map[string]any{"endUsers": []map[string]any{
 			{"firstName": "no email", "externalId": "bad-1"}, {"firstName": "no email either", "externalId": "bad-2"},
 		}}, wantStatus: 400, wantType: botpress.TypeRuntime, mention: "failed"},
+		{name: "unexpected failure", config: s.configWith(map[string]any{"apiUrl": notJSON.URL}), action: "getCompany", input: map[string]any{"id": companyID},
+			wantStatus: 500, wantType: botpress.TypeRuntime, mention: botpress.GenericErrorMessage, internal: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// Not parallel: FailNext affects the shared emulator.
+			// Not parallel: FailNext affects the shared emulator, and each
+			// row reads only the log lines written during its own call.
 			if tt.fail != 0 {
 				s.planhat.FailNext(100, tt.fail)
 				defer s.planhat.FailNext(0, 0)
@@ -108,6 +182,7 @@ func TestErrorClasses(t *testing.T) {
 			if cfg == nil {
 				cfg = s.config
 			}
+			logged := len(logs.String())
 			resp, err := s.bp.CallAction(context.Background(), "", cfg, tt.action, tt.input)
 			if err != nil {
 				t.Fatal(err)
@@ -119,8 +194,37 @@ func TestErrorClasses(t *testing.T) {
 			if strings.Contains(e.Message, s.planhat.Token) {
 				t.Errorf("message leaks the token")
 			}
+			if tt.internal {
+				if e.Message != botpress.GenericErrorMessage {
+					t.Errorf("message = %q, want only the generic one", e.Message)
+				}
+				cause := failureCause(t, logs.String()[logged:], tt.action)
+				if strings.Contains(string(resp.Body), cause) || strings.Contains(string(resp.Body), "not json") {
+					t.Errorf("the answer reveals the cause %q: %s", cause, resp.Body)
+				}
+			}
 		})
 	}
+}
+
+// failureCause returns the error logged for an internal failure of action:
+// it must be on an error-level "action failed" line classified internal.
+func failureCause(t *testing.T, logs, action string) string {
+	t.Helper()
+	for raw := range strings.SplitSeq(logs, "\n") {
+		var l struct {
+			Level, Msg, Action, Code, Error string
+		}
+		if json.Unmarshal([]byte(raw), &l) != nil || l.Msg != "action failed" || l.Action != action {
+			continue
+		}
+		if l.Level != slog.LevelError.String() || l.Code != "internal" || l.Error == "" {
+			t.Errorf("failure logged as level %s, code %q, error %q; want ERROR, internal and the cause", l.Level, l.Code, l.Error)
+		}
+		return l.Error
+	}
+	t.Fatalf("no \"action failed\" line for %s in the log:\n%s", action, logs)
+	return ""
 }
 
 // TestBulkPartialSuccess answers 200 with the per-item errors, as Planhat
