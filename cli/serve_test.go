@@ -1,9 +1,13 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,16 +24,23 @@ import (
 // and returns its base URL and the banner; serve must exit 0 when stopped.
 func startServe(t *testing.T, env map[string]string) (string, string) {
 	t.Helper()
-	env["PLANBRIDGE_ADDR"] = "127.0.0.1:0"
-	c := startCommandUntil(t, env, func(out string) bool {
-		return listeningAddress.MatchString(out) && (strings.Contains(out, "listening on") || strings.Contains(out, "curl"))
-	}, "serve")
+	c := startServeCommand(t, env)
 	t.Cleanup(func() {
 		if code := c.stop(t); code != 0 {
 			t.Errorf("serve exited %d; stderr:\n%s", code, c.Stderr)
 		}
 	})
 	return c.BaseURL, c.Stdout.String()
+}
+
+// startServeCommand runs "planbridge serve" on a random port until its
+// banner is out, for tests that stop it themselves and check how it ends.
+func startServeCommand(t *testing.T, env map[string]string, args ...string) *runningCommand {
+	t.Helper()
+	env["PLANBRIDGE_ADDR"] = "127.0.0.1:0"
+	return startCommandUntil(t, env, func(out string) bool {
+		return listeningAddress.MatchString(out) && (strings.Contains(out, "listening on") || strings.Contains(out, "curl"))
+	}, append([]string{"serve"}, args...)...)
 }
 
 // get makes a GET and returns the status and body.
@@ -433,5 +444,109 @@ func TestServeRefusesNegativeBotpressTimeout(t *testing.T) {
 	code, _, stderr := runUntilExit(t, map[string]string{"PLANBRIDGE_BOTPRESS_TIMEOUT": "-1s", "PLANBRIDGE_ADDR": "127.0.0.1:0"}, "", "serve")
 	if code == 0 || !strings.Contains(stderr, "PLANBRIDGE_BOTPRESS_TIMEOUT") || !strings.Contains(stderr, "positive duration") {
 		t.Errorf("negative timeout: exit %d, stderr %s", code, stderr)
+	}
+}
+
+// TestServeDrainsInFlightRequests stops serve, as SIGTERM would, while a
+// REST call waits on a slow Planhat: the listener closes at once so no new
+// connection gets in, the call still gets its answer, and serve exits 0.
+func TestServeDrainsInFlightRequests(t *testing.T) {
+	t.Parallel()
+	emu := planhattest.NewServer(t, planhattest.WithSeed(2))
+	// The emulator's counters and log are written when it answers, too
+	// late to tell the call is in flight, so its main API is mounted again
+	// behind a listener that reports each arrival.
+	arrived := make(chan struct{}, 1)
+	planhatAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		emu.MainHandler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(planhatAPI.Close)
+	c := startServeCommand(t, map[string]string{
+		"PLANHAT_TOKEN": emu.Token, "PLANHAT_API_URL": planhatAPI.URL, "PLANHAT_ANALYTICS_URL": emu.AnalyticsURL,
+		"PLANBRIDGE_API_KEYS": "k1",
+	}, "--shutdown-timeout", "30s")
+	// Long enough that a loaded CI machine closes the listener well
+	// before Planhat answers; the drain below never waits on a sleep.
+	const latency = 3 * time.Second
+	emu.SetLatency(latency)
+	id := emu.Objects("companies")[0]["_id"].(string)
+
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	answered := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), commandWait+latency)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/v1/actions/getCompany", strings.NewReader(`{"id":"`+id+`"}`))
+		if err != nil {
+			answered <- result{err: err}
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer k1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answered <- result{code: resp.StatusCode, body: string(b), err: err}
+	}()
+	select {
+	case <-arrived:
+	case r := <-answered:
+		t.Fatalf("the call ended before reaching Planhat: %d %s %v", r.code, r.body, r.err)
+	case <-time.After(commandWait):
+		t.Fatalf("the call did not reach Planhat within %s", commandWait)
+	}
+
+	c.cancel() // what SIGTERM does; stop below waits for the exit
+	addr := strings.TrimPrefix(c.BaseURL, "http://")
+	deadline := time.Now().Add(commandWait)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("serve still accepts connections %s after it was told to stop", commandWait)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case r := <-answered:
+		t.Fatalf("the in-flight call ended (%d %s %v) before serve stopped accepting connections: the drain was not observed", r.code, r.body, r.err)
+	default:
+	}
+
+	if code := c.stop(t); code != 0 {
+		t.Errorf("serve exited %d after a graceful stop; stderr:\n%s", code, c.Stderr)
+	}
+	// The answer was written before serve returned; the client may still
+	// be reading it.
+	select {
+	case r := <-answered:
+		if r.err != nil || r.code != http.StatusOK || !strings.Contains(r.body, id) {
+			t.Errorf("in-flight getCompany = %d %s %v, want 200 with company %s", r.code, r.body, r.err, id)
+		}
+	case <-time.After(commandWait):
+		t.Fatalf("the in-flight call got no answer within %s of serve's exit", commandWait)
+	}
+	if got := emu.Stats().ByRoute["GET /companies/{id}"]; got != 1 {
+		t.Errorf("Planhat answered %d getCompany calls, want 1", got)
+	}
+	for _, want := range []string{"shutting down", "stopped"} {
+		if !strings.Contains(c.Stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, c.Stderr)
+		}
 	}
 }
