@@ -451,6 +451,9 @@ func FuzzInbound(f *testing.F) {
 		default:
 			t.Fatalf("status %d for %q", rec.Code, body)
 		}
+		if !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("answer %q to %q is not valid JSON", rec.Body, body)
+		}
 		form, err := planfix.ParseForm(body)
 		if err != nil {
 			return
