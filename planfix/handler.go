@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // DefaultMaxBodyBytes caps an inbound request body; Planfix sends text and
@@ -64,7 +65,8 @@ func (f ReceiverFunc) ReceiveAgentMessage(ctx context.Context, msg *InboundMessa
 // HandlerConfig configures the inbound endpoint.
 type HandlerConfig struct {
 	// ProviderID, when set, must match the providerId Planfix sends; a
-	// mismatch is answered like a wrong token (401).
+	// mismatch is answered like a wrong token (401). A newMessage without
+	// providerId is malformed (400 Invalid parameters) either way.
 	ProviderID string
 	// Tokens are the accepted chat tokens, current first then previous, so
 	// a rotation does not drop messages. At least one is required.
@@ -169,12 +171,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, answerInvalidToken)
 		return
 	}
-	if f.Get("providerId") == "" {
-		// A missing field is a malformed request, not a wrong credential.
-		writeJSON(w, http.StatusBadRequest, answerInvalidParams)
-		return
-	}
-	if h.providerID != "" && f.Get("providerId") != h.providerID {
+	// A missing providerId is a malformed request, not a wrong credential:
+	// it is left to the command's own validation (400 for newMessage).
+	if got := f.Get("providerId"); h.providerID != "" && got != "" && got != h.providerID {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "planfix: refused inbound request", slog.String("reason", "providerId does not match"), slog.String("providerId", safeKey(f.Get("providerId"))))
 		writeJSON(w, http.StatusUnauthorized, answerInvalidToken)
 		return
@@ -211,6 +210,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ack.ChatID == "" {
 		ack.ChatID = msg.ChatID
 	}
+	if !utf8.ValidString(ack.ChatID) || !utf8.ValidString(ack.ContactID) {
+		// JSON would carry U+FFFD instead, an id the receiver never sees again.
+		h.log.LogAttrs(ctx, slog.LevelError, "planfix: receiver returned an id that is not valid UTF-8", slog.String("messageId", msg.MessageID))
+		writeJSON(w, http.StatusInternalServerError, []byte(`{"error":"Internal error"}`))
+		return
+	}
 	if msg.IsFirstMessage() && (ack.ChatID == "" || ack.ContactID == "") {
 		h.log.LogAttrs(ctx, slog.LevelError, "planfix: receiver returned no chatId/contactId for a first message", slog.String("messageId", msg.MessageID))
 		writeJSON(w, http.StatusInternalServerError, []byte(`{"error":"Internal error"}`))
@@ -227,10 +232,9 @@ func appendAck(b []byte, a Ack) []byte {
 	return append(b, '}')
 }
 
-// appendJSONString appends s as a JSON string. Ids are almost always plain
-// printable ASCII, which is copied as is; anything else (control bytes,
-// quotes, non-ASCII, invalid UTF-8) goes through encoding/json so the
-// answer stays valid JSON whatever the receiver returned.
+// appendJSONString appends s, valid UTF-8, as a JSON string. Ids are almost
+// always plain printable ASCII, which is copied as is; anything else
+// (control bytes, quotes, non-ASCII) goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {

@@ -32,6 +32,7 @@ type inbox struct {
 	dups     int
 	err      error
 	emptyAck bool
+	ack      *planfix.Ack // when set, answered for every message
 }
 
 func (in *inbox) ReceiveAgentMessage(_ context.Context, m *planfix.InboundMessage) (planfix.Ack, error) {
@@ -50,6 +51,9 @@ func (in *inbox) ReceiveAgentMessage(_ context.Context, m *planfix.InboundMessag
 	}
 	if in.emptyAck {
 		ack = planfix.Ack{}
+	}
+	if in.ack != nil {
+		ack = *in.ack
 	}
 	if in.seen == nil {
 		in.seen = map[string]planfix.Ack{}
@@ -351,8 +355,9 @@ func TestHandlerAnswers(t *testing.T) {
 		{name: "missing token", body: strings.Replace(valid, "token=chat-test-token&", "", 1), wantStatus: 401, wantBody: `{"error":"Invalid token"}`},
 		{name: "token in planfix_token field is not the chat token", body: strings.Replace(valid, "token=", "planfix_token=", 1), wantStatus: 401},
 		{name: "other providerId", body: strings.Replace(valid, "providerId=planbridge", "providerId=other", 1), wantStatus: 401},
-		{name: "missing providerId", body: strings.Replace(valid, "providerId=planbridge&", "", 1), wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`},
-		{name: "empty providerId", body: strings.Replace(valid, "providerId=planbridge", "providerId=", 1), wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`},
+		{name: "missing providerId", body: strings.Replace(valid, "providerId=planbridge&", "", 1), wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`, wantLogPart: "providerId"},
+		{name: "empty providerId", body: strings.Replace(valid, "providerId=planbridge", "providerId=", 1), wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`, wantLogPart: "providerId"},
+		{name: "unknown cmd without providerId", body: "cmd=typing&token=chat-test-token", wantStatus: 200, wantBody: `{}`},
 		{name: "JSON body", ctype: "application/json", body: `{"cmd":"newMessage","token":"chat-test-token"}`, wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`, wantLogPart: "JSON"},
 		{name: "malformed form", body: "cmd=newMessage&token=chat-test-token&message=%zz", wantStatus: 400, wantBody: `{"error":"Invalid parameters"}`},
 		{name: "invalid UTF-8", body: valid + "&userName=%ff", wantStatus: 400},
@@ -575,6 +580,31 @@ func TestAnswerIsJSONWhateverTheIDs(t *testing.T) {
 		}
 		if want := (planfix.Ack{ChatID: chatID, ContactID: "contact-of-" + chatID}); got != want {
 			t.Errorf("chatId %q: answer decodes to %+v, want %+v", chatID, got, want)
+		}
+	}
+}
+
+// TestAckWithInvalidUTF8IsAnError refuses to answer Planfix with an id that
+// JSON would rewrite: Planfix would then store an id the receiver never
+// sees again.
+func TestAckWithInvalidUTF8IsAnError(t *testing.T) {
+	t.Parallel()
+	for _, ack := range []planfix.Ack{{ChatID: "c\xff", ContactID: "u"}, {ChatID: "c1", ContactID: "u\xc3"}} {
+		logs := &syncbuffer.Buffer{}
+		h, err := planfix.NewHandler(planfix.HandlerConfig{ProviderID: "planbridge", Tokens: []string{planfixtest.DefaultChatToken},
+			Receiver: &inbox{ack: &ack}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/planfix/chat", strings.NewReader("cmd=newMessage&providerId=planbridge&chatId=c1&token=chat-test-token&message=hi"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusInternalServerError || rec.Body.String() != `{"error":"Internal error"}` {
+			t.Errorf("ack %q: answer %d %s, want 500 Internal error", ack, rec.Code, rec.Body)
+		}
+		if !strings.Contains(logs.String(), "not valid UTF-8") {
+			t.Errorf("ack %q: nothing logged: %s", ack, logs)
 		}
 	}
 }
