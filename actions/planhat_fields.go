@@ -9,6 +9,20 @@ const idPattern = `^([0-9a-fA-F]{24}|extid-.+|srcid-.+)$`
 // objectIDPattern accepts only a Planhat _id.
 const objectIDPattern = `^[0-9a-fA-F]{24}$`
 
+// extIDPattern and srcIDPattern accept an _id or the one keyable prefix
+// models with only externalId or only sourceId resolve.
+const (
+	extIDPattern = `^([0-9a-fA-F]{24}|extid-.+)$`
+	srcIDPattern = `^([0-9a-fA-F]{24}|srcid-.+)$`
+)
+
+// fieldBounds are the numeric ranges Planhat enforces on documented input
+// fields, checked before a call so the bot builder hears it from the
+// schema rather than from a Planhat refusal.
+var fieldBounds = map[string]map[string][2]float64{
+	"timeentry": {"hours": {0.1, 24}},
+}
+
 // dimensionIDPattern is what Planhat accepts as a metric id.
 const dimensionIDPattern = `^[^\s/?#]+$`
 

@@ -135,8 +135,64 @@ func (f family) fieldProps(input bool) map[string]*jsonschema.Schema {
 	props := map[string]*jsonschema.Schema{}
 	for _, fd := range modelFields[f.model.Name] {
 		props[fd.name] = fieldSchema(fd, input)
+		if b, ok := fieldBounds[f.model.Name][fd.name]; ok && input {
+			props[fd.name].Minimum, props[fd.name].Maximum = jsonschema.Ptr(b[0]), jsonschema.Ptr(b[1])
+		}
 	}
 	return props
+}
+
+// idPattern is the pattern of an id that picks one of the model's records:
+// extid- and srcid- forms only where the model has those keyables.
+func (f family) idPattern() string {
+	switch ext, src := f.hasKeyable("externalId"), f.hasKeyable("sourceId"); {
+	case ext && src:
+		return idPattern
+	case ext:
+		return extIDPattern
+	case src:
+		return srcIDPattern
+	}
+	return objectIDPattern
+}
+
+// otherKeysText names the separate locator fields the model accepts, or
+// says nothing for models addressed by _id only.
+func (f family) otherKeysText() string {
+	switch ext, src := f.hasKeyable("externalId"), f.hasKeyable("sourceId"); {
+	case ext && src:
+		return ", or by separate externalId / sourceId fields"
+	case ext:
+		return ", or by a separate externalId field"
+	case src:
+		return ", or by a separate sourceId field"
+	}
+	return ""
+}
+
+// bulkHint points create's callers at the bulk action, promising
+// duplicate-free retries only where the model has a key to match on.
+func (f family) bulkHint() string {
+	if !f.model.Supports(planhat.OpBulk) {
+		return ""
+	}
+	if _, others := f.matchKeysText(); others != "" {
+		return fmt.Sprintf(" To create or update many records at once, or to avoid duplicates on retries, use bulkUpsert%s with %s on every item.", f.plural, others)
+	}
+	return fmt.Sprintf(" To create many records at once, use bulkUpsert%s.", f.plural)
+}
+
+// matchKeysText lists what a bulk item is matched on: _id, then the
+// model's other keyables.
+func (f family) matchKeysText() (all, others string) {
+	var keys []string
+	if f.hasKeyable("externalId") {
+		keys = append(keys, "externalId")
+	}
+	if f.hasKeyable("sourceId") {
+		keys = append(keys, "sourceId")
+	}
+	return strings.Join(append([]string{"id"}, keys...), " or "), strings.Join(keys, " or ")
 }
 
 // recordSchema describes one record as actions return it.
@@ -211,9 +267,8 @@ func (f family) createAction() *Action {
 	}
 	in := objectSchema(props, simple, true)
 	desc := fmt.Sprintf("Creates a %s in Planhat and returns it with its new id.%s Any other Planhat field of the %s can be passed too; "+
-		"custom fields go in custom, keyed by their display name. Company references accept an _id, extid-<externalId> or srcid-<sourceId>. "+
-		"To create or update many records at once, or to avoid duplicates on retries, use bulkUpsert%s with an externalId.",
-		f.noun, f.requiredText(), f.noun, f.plural)
+		"custom fields go in custom, keyed by their display name. Company references accept an _id, extid-<externalId> or srcid-<sourceId>.%s",
+		f.noun, f.requiredText(), f.noun, f.bulkHint())
 	model := f.model
 	return New("create"+f.singular, "Create "+humanize(f.singular), desc,
 		func(ctx context.Context, in map[string]any) (map[string]any, error) {
@@ -246,7 +301,7 @@ type locator struct {
 // locatorSchema describes the ways the model's records can be picked.
 func (f family) locatorSchema(verb string) *jsonschema.Schema {
 	props := map[string]*jsonschema.Schema{
-		"id": {Type: "string", Pattern: idPattern, Description: fmt.Sprintf("The %s to %s: %s.", f.noun, verb, f.keyablesText())},
+		"id": {Type: "string", Pattern: f.idPattern(), Description: fmt.Sprintf("The %s to %s: %s.", f.noun, verb, f.keyablesText())},
 	}
 	if f.hasKeyable("externalId") {
 		props["externalId"] = &jsonschema.Schema{Type: "string", MinLength: jsonschema.Ptr(1),
@@ -282,8 +337,8 @@ func (l locator) resolve() (planhat.ID, error) {
 
 func (f family) getAction() *Action {
 	model := f.model
-	desc := fmt.Sprintf("Gets one %s from Planhat by %s, or by separate externalId / sourceId fields. Fails with not_found when no such record exists.",
-		f.noun, f.keyablesText())
+	desc := fmt.Sprintf("Gets one %s from Planhat by %s%s. Fails with not_found when no such record exists.",
+		f.noun, f.keyablesText(), f.otherKeysText())
 	return New("get"+f.singular, "Get "+humanize(f.singular), desc,
 		func(ctx context.Context, in locator) (map[string]any, error) {
 			id, err := in.resolve()
@@ -305,7 +360,7 @@ func (f family) getAction() *Action {
 
 func (f family) updateAction() *Action {
 	props := f.fieldProps(true)
-	props["id"] = &jsonschema.Schema{Type: "string", Pattern: idPattern,
+	props["id"] = &jsonschema.Schema{Type: "string", Pattern: f.idPattern(),
 		Description: fmt.Sprintf("The %s to update: %s.", f.noun, f.keyablesText())}
 	in := objectSchema(props, []string{"id"}, true)
 	desc := fmt.Sprintf("Updates fields of one %s in Planhat and returns the updated record. Only the fields given are changed (a partial update); "+
@@ -352,8 +407,8 @@ func deleteOut(r *planhat.DeleteResult) DeleteOutput {
 
 func (f family) deleteAction() *Action {
 	model := f.model
-	desc := fmt.Sprintf("Deletes one %s from Planhat, picked by %s, or by separate externalId / sourceId fields. This cannot be undone. "+
-		"Returns success and deletedCount (0 when nothing matched).", f.noun, f.keyablesText())
+	desc := fmt.Sprintf("Deletes one %s from Planhat, picked by %s%s. This cannot be undone. "+
+		"Returns success and deletedCount (0 when nothing matched).", f.noun, f.keyablesText(), f.otherKeysText())
 	return New("delete"+f.singular, "Delete "+humanize(f.singular), desc,
 		func(ctx context.Context, in locator) (DeleteOutput, error) {
 			id, err := in.resolve()
@@ -546,17 +601,23 @@ func bulkResult(res *planhat.BulkResult, err error) (BulkOutput, error) {
 
 func (f family) bulkAction() *Action {
 	itemProps := f.fieldProps(true)
+	all, others := f.matchKeysText()
+	idHint, retryHint := "leave it out to create", " Items without an id are always created, so repeating the call creates them again."
+	if others != "" {
+		idHint = "leave it out to match by " + others + " or to create"
+		retryHint = " Give every item " + others + " so that repeating the call never duplicates records."
+	}
 	itemProps["id"] = &jsonschema.Schema{Type: "string", Pattern: objectIDPattern,
-		Description: fmt.Sprintf("The Planhat _id of an existing %s to update; leave it out to match by externalId/sourceId or to create.", f.noun)}
+		Description: fmt.Sprintf("The Planhat _id of an existing %s to update; %s.", f.noun, idHint)}
 	items := objectSchema(itemProps, nil, true)
 	in := objectSchema(map[string]*jsonschema.Schema{
 		f.key: {Type: "array", MinItems: jsonschema.Ptr(1), MaxItems: jsonschema.Ptr(MaxBulkItems), Items: items,
 			Description: fmt.Sprintf("The %s to create or update, 1 to %d.", f.nouns, MaxBulkItems)},
 	}, []string{f.key}, false)
-	desc := fmt.Sprintf("Creates or updates up to %d %s in one Planhat call. Each item is matched to an existing record by id, sourceId or externalId; "+
+	desc := fmt.Sprintf("Creates or updates up to %d %s in one Planhat call. Each item is matched to an existing record by %s; "+
 		"unmatched items are created.%s Returns the counts of created, updated and unchanged records, their keys, and the items that failed "+
-		"(createdErrors, updatedErrors, permissionErrors). Give every item an externalId or sourceId so that repeating the call never duplicates records.",
-		MaxBulkItems, f.nouns, f.bulkRequiredText())
+		"(createdErrors, updatedErrors, permissionErrors).%s",
+		MaxBulkItems, f.nouns, all, f.bulkRequiredText(), retryHint)
 	model, key := f.model, f.key
 	return New("bulkUpsert"+f.plural, "Bulk Upsert "+f.group, desc,
 		func(ctx context.Context, in map[string]any) (BulkOutput, error) {

@@ -2,6 +2,7 @@ package actions
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -173,6 +174,72 @@ func TestRequiredFieldsDocumented(t *testing.T) {
 			if !slices.ContainsFunc(modelFields[m.Name], func(f fieldDoc) bool { return f.name == field }) {
 				t.Errorf("%s requires %s, which modelFields does not document", m.Name, field)
 			}
+		}
+	}
+}
+
+// TestLocatorsFollowTheModelsKeyables checks that ids are validated against
+// the keyables each model really has, before any call: an extid- for a
+// model Planhat can only address by _id is refused with words saying so,
+// and the descriptions promise no lookup the model lacks.
+func TestLocatorsFollowTheModelsKeyables(t *testing.T) {
+	t.Parallel()
+	reg, err := PlanhatRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const objectID = "65927f100001010000000004"
+	tests := []struct {
+		action, input string
+		problem       string // "" means the input passes validation
+	}{
+		{"getCall", `{"id":"` + objectID + `"}`, ""},
+		{"getCall", `{"id":"extid-c1"}`, "must be a 24-character Planhat id (24 hex characters)"},
+		{"deleteTimeEntry", `{"id":"srcid-t1"}`, "must be a 24-character Planhat id (24 hex characters)"},
+		{"getChurn", `{"id":"srcid-ch1"}`, ""},
+		{"getChurn", `{"id":"extid-ch1"}`, "must be a 24-character Planhat id or srcid-<sourceId>"},
+		{"updateIssue", `{"id":"extid-i1","title":"x"}`, "must be a 24-character Planhat id or srcid-<sourceId>"},
+		{"getCompany", `{"id":"extid-acme"}`, ""},
+		{"getCompany", `{"id":"srcid-acme"}`, ""},
+		{"createTimeEntry", `{"companyId":"` + objectID + `","date":"2026-01-31","hours":30}`, "hours"},
+		{"createTimeEntry", `{"companyId":"` + objectID + `","date":"2026-01-31","hours":0}`, "hours"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.action+" "+tt.input, func(t *testing.T) {
+			t.Parallel()
+			if _, ok := reg.Get(tt.action); !ok {
+				t.Fatalf("no action %s", tt.action)
+			}
+			_, err := reg.Call(t.Context(), tt.action, json.RawMessage(tt.input))
+			var ie *InputError
+			isInput := errors.As(err, &ie)
+			if tt.problem == "" {
+				if isInput {
+					t.Fatalf("valid input refused: %v", err)
+				}
+				return
+			}
+			if !isInput || !strings.Contains(err.Error(), tt.problem) {
+				t.Fatalf("err = %v, want an input error mentioning %q", err, tt.problem)
+			}
+		})
+	}
+	for _, name := range []string{"getCall", "deleteCall", "updateCall", "getTimeEntry", "deleteTimeEntry"} {
+		a, ok := reg.Get(name)
+		if !ok {
+			t.Fatalf("no action %s", name)
+		}
+		if strings.Contains(a.Description, "externalId") || strings.Contains(a.Description, "sourceId") {
+			t.Errorf("%s promises a lookup its model lacks: %s", name, a.Description)
+		}
+	}
+	for _, name := range []string{"createTimeEntry", "bulkUpsertTimeEntries"} {
+		a, ok := reg.Get(name)
+		if !ok {
+			t.Fatalf("no action %s", name)
+		}
+		if strings.Contains(a.Description, "never duplicates") || strings.Contains(a.Description, "avoid duplicates") {
+			t.Errorf("%s promises duplicate-free retries its model cannot give: %s", name, a.Description)
 		}
 	}
 }

@@ -32,6 +32,8 @@ const maxFieldErrors = 20
 var patternMessages = map[string]string{
 	idPattern:          "must be a 24-character Planhat id, extid-<externalId> or srcid-<sourceId>",
 	objectIDPattern:    "must be a 24-character Planhat id (24 hex characters)",
+	extIDPattern:       "must be a 24-character Planhat id or extid-<externalId>",
+	srcIDPattern:       "must be a 24-character Planhat id or srcid-<sourceId>",
 	dimensionIDPattern: "must not contain spaces or the characters / ? #",
 }
 
