@@ -125,6 +125,20 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// defaultWriteTimeout bounds how long a handler may take to write its
+// answer when no Botpress operation needs longer.
+const defaultWriteTimeout = 120 * time.Second
+
+// writeTimeout keeps the server's write deadline beyond the Botpress
+// operation bound, so a slow operation still gets its timeout answer out
+// instead of a reset connection; with no bound (0) there is no deadline.
+func writeTimeout(botpressTimeout time.Duration) time.Duration {
+	if botpressTimeout == 0 {
+		return 0
+	}
+	return max(defaultWriteTimeout, botpressTimeout+10*time.Second)
+}
+
 // serveCmd runs the HTTP server.
 type serveCmd struct {
 	planhatFlags `embed:""`
@@ -252,7 +266,7 @@ func (c *serveCmd) Run(env *Env) error {
 		Handler:           server,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
+		WriteTimeout:      writeTimeout(c.BotpressTimeout),
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

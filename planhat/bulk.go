@@ -199,6 +199,9 @@ func (k BulkKey) MarshalJSON() ([]byte, error) {
 // *BulkError carrying the merged result; a transport or HTTP failure stops the run and is
 // returned with the result of the chunks already sent. Chunks are retried only when every
 // item carries a keyable (_id, externalId or sourceId), so a retry cannot insert twice.
+// Items with a reserved value (a conversation type email, chat, ticket or call) are refused
+// before anything is sent, even when they name an existing record, as Update refuses them:
+// leave Type empty to keep a conversation's type.
 func (r *Resource[T]) BulkUpsert(ctx context.Context, items []T) (*BulkResult, error) {
 	if err := r.supports(OpBulk, "bulk upsert"); err != nil {
 		return nil, err

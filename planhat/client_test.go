@@ -354,7 +354,7 @@ func TestCallRequiredFields(t *testing.T) {
 		{"team member's userId", planhat.Call{UserID: agent}, ""},
 		{"phUserId only", planhat.Call{Extra: map[string]json.RawMessage{"phUserId": json.RawMessage(`"` + agent + `"`)}}, ""},
 		{"neither contact nor team member", planhat.Call{ExternalUserID: "max123", Waiting: 10},
-			`planhat: call: one of "nr", "userId", "phUserId" is required (set Nr to the contact's phone number, or UserID to the team member's _id)`},
+			`planhat: call: one of "nr", "userId", "phUserId" is required (set Nr to the contact's phone number, or UserID, or phUserId through Extra, to the contact's Planhat _id)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -181,7 +181,9 @@ func (r *Resource[T]) Get(ctx context.Context, id ID) (T, error) {
 // Update changes the fields present in patch (a struct, map or Object) on the record with
 // the given _id or keyable. PUT is a partial update; "_id" in the patch is dropped because
 // Planhat may reject it. Typed structs omit empty fields, so pass a map to set a field to
-// false, 0 or "".
+// false, 0 or "". A reserved value (a conversation type email, chat, ticket or call) is
+// refused before sending, so that no update turns a record into one: leave Type empty to
+// keep a conversation's type.
 func (r *Resource[T]) Update(ctx context.Context, id ID, patch any) (T, error) {
 	var out T
 	if err := r.supportsOn(OpUpdate, "update", id); err != nil {
@@ -449,7 +451,7 @@ func checkRequired(m *Model, fields map[string]json.RawMessage, index int) error
 			case ModelTicket:
 				msg += " (Planhat silently drops tickets without email, and matches them by sourceId)"
 			case ModelCall:
-				msg += " (set Nr to the contact's phone number, or UserID to the team member's _id)"
+				msg += " (set Nr to the contact's phone number, or UserID, or phUserId through Extra, to the contact's Planhat _id)"
 			}
 			return &ValidationError{Model: m.Name, Field: alts[0], Message: msg}
 		}

@@ -252,7 +252,7 @@ type Call struct {
 	Nr string `json:"nr,omitempty"`
 	// ExternalUserID is the agent's user id in your phone system.
 	ExternalUserID string `json:"externalUserId,omitempty"`
-	// UserID is the Planhat team member's _id.
+	// UserID is the contact's (end user's) Planhat _id, instead of Nr.
 	UserID string `json:"userId,omitempty"`
 	// AgentID is the team member's _id who took the call.
 	AgentID string `json:"agentId,omitempty"`
