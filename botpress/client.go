@@ -10,7 +10,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -539,12 +538,7 @@ func setIf(q url.Values, k, v string) {
 // addDotted encodes an object query parameter the way qs does with
 // allowDots: tags.k=v, keys sorted for stable URLs.
 func addDotted(q url.Values, prefix string, m map[string]string) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(m) {
 		q.Add(prefix+"."+k, m[k])
 	}
 }

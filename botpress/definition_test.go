@@ -86,7 +86,7 @@ func TestDefinitionJSONGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "definition.golden.json", append(b, '\n'))
+	checkGolden(t, "definition.golden.json", append(b, '\n'))
 	var wire map[string]any
 	if err := json.Unmarshal(b, &wire); err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestLintFindsProblemsGolden(t *testing.T) {
 		}
 		lines = append(lines, le.Rule+"\t"+le.Error())
 	}
-	golden(t, "lint_upstream.golden.txt", []byte(strings.Join(lines, "\n")+"\n"))
+	checkGolden(t, "lint_upstream.golden.txt", []byte(strings.Join(lines, "\n")+"\n"))
 }
 
 func TestLintRules(t *testing.T) {

@@ -4,43 +4,24 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 var errorIDRE = regexp.MustCompile(`^err_\d{14}x[0-9A-F]{8}$`)
 
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/name, rewriting it under -update.
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 type errorCase struct {
@@ -130,7 +111,7 @@ func TestErrorShapesGolden(t *testing.T) {
 	if err := enc.Encode(answers); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "errors.golden.json", out.Bytes())
+	checkGolden(t, "errors.golden.json", out.Bytes())
 
 	// The real cause of a 500 is logged with the request id, never returned.
 	logs := r.logs.String()

@@ -164,12 +164,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	requestID := NewErrorID(start)
-	logger := h.opts.Logger.With("request_id", requestID)
+	// Log lines carry the front door's id when it has one; error ids stay ours.
+	logID := requestID
 	if h.opts.RequestID != nil {
 		if id := h.opts.RequestID(r.Context()); id != "" {
-			logger = h.opts.Logger.With("request_id", id)
+			logID = id
 		}
 	}
+	logger := h.opts.Logger.With("request_id", logID)
 	req, err := ParseHeaders(r.Header)
 	if err != nil {
 		var he *HeaderError
@@ -326,6 +328,8 @@ func checkMessage(typ string, conv Conversation) error {
 // replaced by the generic message under the request id.
 func (h *handler) writeFailure(ctx context.Context, w http.ResponseWriter, requestID string, err error, logger *slog.Logger) int {
 	if logger == nil {
+		// Callers pass req.Logger, an exported field the integration may
+		// have cleared; the error must still be answered.
 		logger = h.opts.Logger.With("request_id", requestID)
 	}
 	var be *Error

@@ -195,9 +195,12 @@ func (c *Client) MessageForm(m *Message) (Form, error) {
 	if m == nil {
 		return nil, &ValidationError{cmd, "message", "is nil"}
 	}
+	// Named once: the names are both the fallback text and what is sent
+	// with the files.
+	named := namedAttachments(m.Attachments)
 	text := m.Text
 	if strings.TrimSpace(text) == "" {
-		text = attachmentText(m.Attachments)
+		text = attachmentText(named)
 	}
 	for _, chk := range []struct{ field, value string }{
 		{"chatId", m.ChatID}, {"contactId", m.Contact.ID}, {"contactName", m.Contact.Name}, {"message", text},
@@ -224,7 +227,7 @@ func (c *Client) MessageForm(m *Message) (Form, error) {
 	f.Add("message", text)
 	f.AddNonEmpty("title", m.Title)
 	f.addContact(m.Contact)
-	f.addAttachments(namedAttachments(m.Attachments))
+	f.addAttachments(named)
 	if m.IsEcho {
 		f.Add("isEcho", "1")
 		ue := m.UserEmail
@@ -266,13 +269,14 @@ func namedAttachments(as []Attachment) []Attachment {
 	return out
 }
 
-// attachmentText is the message sent for an attachments-only message.
+// attachmentText is the message sent for an attachments-only message; as
+// must already be named (namedAttachments).
 func attachmentText(as []Attachment) string {
 	if len(as) == 0 {
 		return ""
 	}
 	names := make([]string, 0, len(as))
-	for _, a := range namedAttachments(as) {
+	for _, a := range as {
 		names = append(names, a.Name)
 	}
 	return "📎 " + strings.Join(names, ", ")
@@ -304,44 +308,41 @@ func checkUTF8(cmd string, f Form) error {
 // answer shapes seen in the wild: {"number":N}, {"data":{"number":N}} and
 // {"data":"{\"number\":N,\"statusIsActive\":true}"}.
 func (c *Client) GetTask(ctx context.Context, chatID string) (TaskInfo, error) {
-	const cmd = "getTask"
-	if strings.TrimSpace(chatID) == "" {
-		return TaskInfo{}, &ValidationError{cmd, "chatId", "is required"}
-	}
-	f := Form{{"cmd", cmd}, {"providerId", c.providerID}, {"planfix_token", c.token}, {"chatId", chatID}}
-	if err := checkUTF8(cmd, f); err != nil {
-		return TaskInfo{}, err
-	}
-	body, err := c.do(ctx, cmd, f)
+	info, err := c.askNumber(ctx, "getTask", "chatId", chatID)
 	if err != nil {
 		return TaskInfo{}, err
 	}
-	info, err := ParseNumberAnswer(body)
-	if err != nil {
-		return TaskInfo{}, fmt.Errorf("planfix: %s: %w", cmd, err)
-	}
-	return TaskInfo{Number: info.Number, StatusIsActive: info.StatusIsActive}, nil
+	return TaskInfo(info), nil
 }
 
 // GetContact returns Planfix's contact number for the chat side's contactID.
 func (c *Client) GetContact(ctx context.Context, contactID string) (int64, error) {
-	const cmd = "getContact"
-	if strings.TrimSpace(contactID) == "" {
-		return 0, &ValidationError{cmd, "contactId", "is required"}
-	}
-	f := Form{{"cmd", cmd}, {"providerId", c.providerID}, {"planfix_token", c.token}, {"contactId", contactID}}
-	if err := checkUTF8(cmd, f); err != nil {
+	info, err := c.askNumber(ctx, "getContact", "contactId", contactID)
+	if err != nil {
 		return 0, err
+	}
+	return info.Number, nil
+}
+
+// askNumber sends cmd with the one id field it needs and decodes the
+// number Planfix answers; getTask and getContact differ only in these.
+func (c *Client) askNumber(ctx context.Context, cmd, field, id string) (NumberAnswer, error) {
+	if strings.TrimSpace(id) == "" {
+		return NumberAnswer{}, &ValidationError{cmd, field, "is required"}
+	}
+	f := Form{{"cmd", cmd}, {"providerId", c.providerID}, {"planfix_token", c.token}, {field, id}}
+	if err := checkUTF8(cmd, f); err != nil {
+		return NumberAnswer{}, err
 	}
 	body, err := c.do(ctx, cmd, f)
 	if err != nil {
-		return 0, err
+		return NumberAnswer{}, err
 	}
 	info, err := ParseNumberAnswer(body)
 	if err != nil {
-		return 0, fmt.Errorf("planfix: %s: %w", cmd, err)
+		return NumberAnswer{}, fmt.Errorf("planfix: %s: %w", cmd, err)
 	}
-	return info.Number, nil
+	return info, nil
 }
 
 // UpdateContact pushes the contact card; call it when the profile changed,

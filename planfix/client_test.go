@@ -3,7 +3,6 @@ package planfix_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/time/rate"
 
+	"github.com/planbridge/planbridge/internal/golden"
 	"github.com/planbridge/planbridge/planfix"
 	"github.com/planbridge/planbridge/planfix/planfixtest"
 )
@@ -25,24 +25,10 @@ import (
 // http.DefaultTransport, whose connections every httptest.Server.Close resets.
 var testTransport = &http.Transport{}
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
-
-// golden compares got with testdata/golden/name, rewriting it under -update.
-func golden(t *testing.T, name, got string) {
+// checkGolden compares got with testdata/golden/name, rewriting it under -update.
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), []byte(got))
 }
 
 func readSeed(t *testing.T, name string) string {
@@ -119,7 +105,7 @@ func TestGoldenSeedSampleCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := lastBody(t, srv)
-	golden(t, "newMessage_seed.form", body)
+	checkGolden(t, "newMessage_seed.form", body)
 	decoded, err := planfix.ParseForm(body)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +118,7 @@ func TestGoldenSeedSampleCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	body = lastBody(t, srv)
-	golden(t, "getTask_seed.form", body)
+	checkGolden(t, "getTask_seed.form", body)
 	decoded, _ = planfix.ParseForm(body)
 	if diff := cmp.Diff(readSeed(t, "getTask.txt"), decoded.String()); diff != "" {
 		t.Errorf("getTask differs from the documented sample (-doc +sent):\n%s", diff)
@@ -151,7 +137,7 @@ func TestGoldenSeedSampleCalls(t *testing.T) {
 	if diff := cmp.Diff(readSeed(t, "inbound_newMessage.txt"), form.String()); diff != "" {
 		t.Errorf("inbound newMessage differs from the documented sample (-doc +built):\n%s", diff)
 	}
-	golden(t, "inbound_newMessage_seed.form", form.Encode())
+	checkGolden(t, "inbound_newMessage_seed.form", form.Encode())
 	parsed, err := planfix.ParseForm(strings.NewReplacer("[", "%5B", "]", "%5D").Replace(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +221,7 @@ func TestGoldenBodies(t *testing.T) {
 				t.Fatal(err)
 			}
 			body := lastBody(t, srv)
-			golden(t, tt.golden, body)
+			checkGolden(t, tt.golden, body)
 			if tt.check != nil {
 				f, err := planfix.ParseForm(body)
 				if err != nil {

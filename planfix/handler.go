@@ -3,8 +3,6 @@ package planfix
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/planbridge/planbridge/internal/secret"
 )
 
 // DefaultMaxBodyBytes caps an inbound request body; Planfix sends text and
@@ -82,7 +82,7 @@ type HandlerConfig struct {
 // Handler is the http.Handler for Planfix's calls to the chat URL.
 type Handler struct {
 	providerID string
-	tokens     atomic.Pointer[[][sha256.Size]byte]
+	tokens     atomic.Pointer[secret.Set]
 	recv       Receiver
 	log        *slog.Logger
 	maxBody    int64
@@ -109,31 +109,12 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 // SetTokens replaces the accepted chat tokens (current first, then the
 // previous one during a rotation); safe while serving.
 func (h *Handler) SetTokens(tokens ...string) error {
-	var hs [][sha256.Size]byte
-	for _, t := range tokens {
-		if t != "" {
-			hs = append(hs, sha256.Sum256([]byte(t)))
-		}
-	}
-	if len(hs) == 0 {
+	set := secret.NewSet(tokens...)
+	if set.Len() == 0 {
 		return fmt.Errorf("%w: no chat token; generate one, set it here and in Planfix's integration settings (the chat's token)", ErrInvalidConfig)
 	}
-	h.tokens.Store(&hs)
+	h.tokens.Store(set)
 	return nil
-}
-
-// tokenOK compares against every accepted token in constant time; hashing
-// first makes the comparison independent of the tokens' lengths too.
-func (h *Handler) tokenOK(got string) bool {
-	if got == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(got))
-	ok := 0
-	for _, want := range *h.tokens.Load() {
-		ok |= subtle.ConstantTimeCompare(sum[:], want[:])
-	}
-	return ok == 1
 }
 
 var (
@@ -166,7 +147,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, answerInvalidParams)
 		return
 	}
-	if !h.tokenOK(f.Get("token")) {
+	if !h.tokens.Load().Match(f.Get("token")) {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "planfix: refused inbound request", slog.String("reason", "invalid chat token"), slog.String("remote", r.RemoteAddr))
 		writeJSON(w, http.StatusUnauthorized, answerInvalidToken)
 		return

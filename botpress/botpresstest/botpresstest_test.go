@@ -6,12 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -22,26 +20,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/internal/golden"
+	"github.com/planbridge/planbridge/internal/roundtrip"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares got with testdata/name, rewriting it under -update.
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		_ = os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 // capture is an integration endpoint that records raw requests and answers {}.
@@ -148,24 +134,20 @@ func TestWireFormatGolden(t *testing.T) {
 	if err := enc.Encode(cap.reqs); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "wire.golden.json", bytes.ReplaceAll(buf.Bytes(), []byte(bp.URL), []byte("http://<emulator>")))
+	checkGolden(t, "wire.golden.json", bytes.ReplaceAll(buf.Bytes(), []byte(bp.URL), []byte("http://<emulator>")))
 }
 
 func fixedClock() time.Time { return time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC) }
 
+// do sends one request with headers and returns the status and body.
 func do(t *testing.T, method, url string, body string, headers map[string]string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	h := http.Header{}
 	for k, v := range headers {
-		req.Header.Set(k, v)
+		h.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	a := roundtrip.Do(t, method, url, "", body, h)
+	return a.Status, a.Body
 }
 
 func TestRuntimeAPIGuards(t *testing.T) {

@@ -229,7 +229,7 @@ func (s *Server) SendMessage(ctx context.Context, integrationURL string, config 
 	}
 	s.mu.Lock()
 	in := messageInput{Type: m.Type, Payload: payload, UserID: m.UserID, ConversationID: m.ConversationID, Tags: nonNil(m.Tags)}
-	if _, apiErr := s.validateMessage(&in); apiErr != nil {
+	if apiErr := s.validateMessage(&in); apiErr != nil {
 		s.mu.Unlock()
 		return nil, botpress.Message{}, fmt.Errorf("botpresstest: outgoing message: %s", apiErr.Message)
 	}

@@ -66,11 +66,11 @@ func (s *Server) routeControl(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /_emulator/configuration", func(w http.ResponseWriter, r *http.Request) {
 		body, err := readControl(w, r)
 		if err != nil {
-			writeControlError(w, err)
+			botpress.WriteError(w, err)
 			return
 		}
 		if !json.Valid(body) || s.SetConfiguration(json.RawMessage(body)) != nil {
-			writeControlError(w, invalid("the configuration must be a JSON object"))
+			botpress.WriteError(w, invalid("the configuration must be a JSON object"))
 			return
 		}
 		writeJSON(w, http.StatusOK, struct{}{})
@@ -83,7 +83,7 @@ func (s *Server) routeControl(mux *http.ServeMux) {
 			Name string            `json:"name"`
 		}
 		if err := decodeControl(w, r, &in); err != nil {
-			writeControlError(w, err)
+			botpress.WriteError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusCreated, s.AddUser(in.Tags, in.Name))
@@ -97,11 +97,11 @@ func (s *Server) routeControl(mux *http.ServeMux) {
 			Tags    map[string]string `json:"tags"`
 		}
 		if err := decodeControl(w, r, &in); err != nil {
-			writeControlError(w, err)
+			botpress.WriteError(w, err)
 			return
 		}
 		if in.Channel == "" {
-			writeControlError(w, invalid(`"channel" is required`))
+			botpress.WriteError(w, invalid(`"channel" is required`))
 			return
 		}
 		writeJSON(w, http.StatusCreated, s.AddConversation(in.Channel, in.Tags))
@@ -141,11 +141,11 @@ func (s *Server) Info() Info {
 func (s *Server) controlCall(w http.ResponseWriter, r *http.Request) {
 	var in CallRequest
 	if err := decodeControl(w, r, &in); err != nil {
-		writeControlError(w, err)
+		botpress.WriteError(w, err)
 		return
 	}
 	if in.Operation == "" {
-		writeControlError(w, invalid(`"operation" is required, e.g. "action_triggered"`))
+		botpress.WriteError(w, invalid(`"operation" is required, e.g. "action_triggered"`))
 		return
 	}
 	opts := CallOptions{Operation: in.Operation, ConfigurationType: in.ConfigurationType}
@@ -160,7 +160,7 @@ func (s *Server) controlCall(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := s.Do(r.Context(), in.IntegrationURL, opts)
 	if err != nil {
-		writeControlError(w, apiError(http.StatusBadGateway, botpress.TypeRuntime, err.Error()))
+		botpress.WriteError(w, botpress.NewError(http.StatusBadGateway, botpress.TypeRuntime, err.Error()))
 		return
 	}
 	writeJSON(w, http.StatusOK, callResult(resp))
@@ -169,7 +169,7 @@ func (s *Server) controlCall(w http.ResponseWriter, r *http.Request) {
 func (s *Server) controlSendMessage(w http.ResponseWriter, r *http.Request) {
 	var in SendMessageRequest
 	if err := decodeControl(w, r, &in); err != nil {
-		writeControlError(w, err)
+		botpress.WriteError(w, err)
 		return
 	}
 	var cfg any
@@ -179,7 +179,7 @@ func (s *Server) controlSendMessage(w http.ResponseWriter, r *http.Request) {
 	resp, msg, err := s.SendMessage(r.Context(), in.IntegrationURL, cfg, OutgoingMessage{
 		ConversationID: in.ConversationID, UserID: in.UserID, Type: in.Type, Payload: in.Payload, Tags: in.Tags})
 	if err != nil {
-		writeControlError(w, invalid(err.Error()))
+		botpress.WriteError(w, invalid(err.Error()))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"message": msg, "answer": callResult(resp)})
@@ -203,12 +203,12 @@ func callResult(resp *Response) CallResult {
 // and the integration's answer goes back to the caller.
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("webhookID") != s.WebhookID {
-		writeJSON(w, http.StatusNotFound, apiError(http.StatusNotFound, botpress.TypeResourceNotFound, "no installation has this webhook id"))
+		writeJSON(w, http.StatusNotFound, botpress.NewError(http.StatusNotFound, botpress.TypeResourceNotFound, "no installation has this webhook id"))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBody))
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, apiError(http.StatusRequestEntityTooLarge, botpress.TypePayloadTooLarge, "the webhook body is too large"))
+		writeJSON(w, http.StatusRequestEntityTooLarge, botpress.NewError(http.StatusRequestEntityTooLarge, botpress.TypePayloadTooLarge, "the webhook body is too large"))
 		return
 	}
 	path := ""
@@ -220,12 +220,9 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		headers[strings.ToLower(k)] = r.Header.Get(k)
 	}
 	req := botpress.WebhookRequest{Method: r.Method, Path: path, Query: r.URL.RawQuery, Headers: headers, Body: string(body)}
-	s.mu.Lock()
-	target := s.cfg.integrationURL
-	s.mu.Unlock()
-	resp, err := s.SendWebhook(r.Context(), target, nil, req)
+	resp, err := s.SendWebhook(r.Context(), "", nil, req)
 	if err != nil {
-		writeJSON(w, http.StatusBadGateway, apiError(http.StatusBadGateway, botpress.TypeRuntime, "the integration could not be reached"))
+		writeJSON(w, http.StatusBadGateway, botpress.NewError(http.StatusBadGateway, botpress.TypeRuntime, "the integration could not be reached"))
 		return
 	}
 	for k, vs := range resp.Header {
@@ -241,13 +238,13 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 
 func readControl(w http.ResponseWriter, r *http.Request) ([]byte, *botpress.Error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
-		return nil, apiError(http.StatusUnsupportedMediaType, botpress.TypeUnsupportedMedia, "send the control request as application/json (with curl: -H 'Content-Type: application/json')")
+		return nil, botpress.NewError(http.StatusUnsupportedMediaType, botpress.TypeUnsupportedMedia, "send the control request as application/json (with curl: -H 'Content-Type: application/json')")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxControlBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, apiError(http.StatusRequestEntityTooLarge, botpress.TypePayloadTooLarge, fmt.Sprintf("the control request exceeds %d bytes", maxControlBody))
+			return nil, botpress.NewError(http.StatusRequestEntityTooLarge, botpress.TypePayloadTooLarge, fmt.Sprintf("the control request exceeds %d bytes", maxControlBody))
 		}
 		return nil, invalid("the control request body could not be read")
 	}
@@ -261,5 +258,3 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) *botpress.Erro
 	}
 	return decode(body, v)
 }
-
-func writeControlError(w http.ResponseWriter, e *botpress.Error) { botpress.WriteError(w, e) }

@@ -163,9 +163,8 @@ func (s *Server) ConfigureCalls() []botpress.ConfigureIntegrationInput {
 func (s *Server) AddUser(tags map[string]string, name string) botpress.User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.stamp()
-	u := &botpress.User{ID: s.st.id("user"), Tags: cloneTags(tags), Name: name, CreatedAt: now, UpdatedAt: now}
-	s.st.addUser(u)
+	u := s.st.newUser(tags, s.stamp())
+	u.Name = name
 	s.changed()
 	return copyUser(u)
 }
@@ -174,9 +173,7 @@ func (s *Server) AddUser(tags map[string]string, name string) botpress.User {
 func (s *Server) AddConversation(channel string, tags map[string]string) botpress.Conversation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.stamp()
-	c := &botpress.Conversation{ID: s.st.id("conv"), Channel: channel, Integration: s.IntegrationName, Tags: cloneTags(tags), CreatedAt: now, UpdatedAt: now}
-	s.st.addConversation(c)
+	c := s.st.newConversation(channel, s.IntegrationName, tags, s.stamp())
 	s.changed()
 	return copyConversation(c)
 }

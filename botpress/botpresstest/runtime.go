@@ -53,7 +53,7 @@ func (s *Server) routeRuntime(mux *http.ServeMux) {
 	h("PATCH /v1/chat/states/{type}/{id}/{name}", s.withStateInput(s.patchState))
 	h("POST /v1/chat/integrations/configure", withBody(s.configureIntegration))
 	h("/v1/", func(r *http.Request, _ []byte) (any, *botpress.Error) {
-		return nil, apiError(http.StatusMethodNotAllowed, botpress.TypeMethodNotFound,
+		return nil, botpress.NewError(http.StatusMethodNotAllowed, botpress.TypeMethodNotFound,
 			fmt.Sprintf("%s %s is not a Runtime API endpoint this emulator serves", r.Method, r.URL.Path))
 	})
 }
@@ -74,19 +74,19 @@ func (s *Server) api(route string, fn apiFunc) http.Handler {
 		var apiErr *botpress.Error
 		switch {
 		case err != nil:
-			apiErr = apiError(http.StatusRequestEntityTooLarge, botpress.TypePayloadTooLarge, fmt.Sprintf("the request body exceeds %d bytes", s.cfg.maxBody))
+			apiErr = botpress.NewError(http.StatusRequestEntityTooLarge, botpress.TypePayloadTooLarge, fmt.Sprintf("the request body exceeds %d bytes", s.cfg.maxBody))
 		case !rec.TokenOK:
-			apiErr = apiError(http.StatusUnauthorized, botpress.TypeUnauthorized, "Authentication failed: send Authorization: Bearer <integration access key>")
+			apiErr = botpress.NewError(http.StatusUnauthorized, botpress.TypeUnauthorized, "Authentication failed: send Authorization: Bearer <integration access key>")
 		case rec.BotID == "":
 			apiErr = invalid("Missing x-bot-id header: Runtime API calls are scoped to a bot")
 		case rec.BotID != s.BotID:
-			apiErr = apiError(http.StatusForbidden, botpress.TypeForbidden, fmt.Sprintf("The token has no access to bot %q", rec.BotID))
+			apiErr = botpress.NewError(http.StatusForbidden, botpress.TypeForbidden, fmt.Sprintf("The token has no access to bot %q", rec.BotID))
 		case rec.IntegrationID == "":
 			apiErr = invalid("Missing x-integration-id header: integration calls must name their installation")
 		case rec.IntegrationID != s.IntegrationID:
-			apiErr = apiError(http.StatusForbidden, botpress.TypeForbidden, fmt.Sprintf("Integration %q is not installed in bot %q", rec.IntegrationID, rec.BotID))
+			apiErr = botpress.NewError(http.StatusForbidden, botpress.TypeForbidden, fmt.Sprintf("Integration %q is not installed in bot %q", rec.IntegrationID, rec.BotID))
 		case len(body) > 0 && !isJSON(rec.ContentType):
-			apiErr = apiError(http.StatusUnsupportedMediaType, botpress.TypeUnsupportedMedia, "the request body must be sent as application/json")
+			apiErr = botpress.NewError(http.StatusUnsupportedMediaType, botpress.TypeUnsupportedMedia, "the request body must be sent as application/json")
 		}
 		if len(body) > 0 && json.Valid(body) {
 			rec.Body = json.RawMessage(body)
@@ -94,7 +94,7 @@ func (s *Server) api(route string, fn apiFunc) http.Handler {
 		s.mu.Lock()
 		if apiErr == nil && s.st.failNext > 0 {
 			s.st.failNext--
-			apiErr = apiError(s.st.failStatus, failType(s.st.failStatus), "injected failure")
+			apiErr = botpress.NewError(s.st.failStatus, failType(s.st.failStatus), "injected failure")
 			if s.st.failRetryAfter != "" {
 				w.Header().Set("Retry-After", s.st.failRetryAfter)
 			}
@@ -265,15 +265,14 @@ func (s *Server) newUser(in userInput) (any, *botpress.Error) {
 	if err := s.checkTags("user", in.Tags, s.userTagDefs()); err != nil {
 		return nil, err
 	}
-	now := s.stamp()
-	u := &botpress.User{ID: s.st.id("user"), Tags: cloneTags(in.Tags), CreatedAt: now, UpdatedAt: now, Attributes: in.Attributes}
+	u := s.st.newUser(in.Tags, s.stamp())
+	u.Attributes = in.Attributes
 	if in.Name != nil {
 		u.Name = *in.Name
 	}
 	if in.PictureURL != nil {
 		u.PictureURL = *in.PictureURL
 	}
-	s.st.addUser(u)
 	return userReply(u), nil
 }
 
@@ -375,10 +374,7 @@ func (s *Server) newConversation(in conversationInput) (any, *botpress.Error) {
 	if err := s.checkTags("conversation", in.Tags, convTagDefs(ch)); err != nil {
 		return nil, err
 	}
-	now := s.stamp()
-	c := &botpress.Conversation{ID: s.st.id("conv"), Channel: in.Channel, Integration: s.IntegrationName,
-		Tags: cloneTags(in.Tags), CreatedAt: now, UpdatedAt: now}
-	s.st.addConversation(c)
+	c := s.st.newConversation(in.Channel, s.IntegrationName, in.Tags, s.stamp())
 	return conversationReply(c), nil
 }
 
@@ -461,9 +457,7 @@ func (s *Server) addParticipant(r *http.Request, body []byte) (any, *botpress.Er
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(s.st.participants[id], in.UserID) {
-		s.st.participants[id] = append(s.st.participants[id], in.UserID)
-	}
+	s.st.ensureParticipant(id, in.UserID)
 	return map[string]any{"participant": copyUser(u)}, nil
 }
 
@@ -492,41 +486,43 @@ type messageInput struct {
 	Schedule           json.RawMessage   `json:"schedule"`
 }
 
-func (s *Server) validateMessage(in *messageInput) (*botpress.ChannelDefinition, *botpress.Error) {
+// validateMessage checks in against the records and its channel's
+// definition, as Botpress does before storing a message.
+func (s *Server) validateMessage(in *messageInput) *botpress.Error {
 	switch {
 	case in.Type == "":
-		return nil, invalid(`"type" is required (e.g. "text")`)
+		return invalid(`"type" is required (e.g. "text")`)
 	case len(in.Payload) == 0 || in.Payload[0] != '{':
-		return nil, invalid(`"payload" must be an object`)
+		return invalid(`"payload" must be an object`)
 	case in.UserID == "":
-		return nil, invalid(`"userId" is required`)
+		return invalid(`"userId" is required`)
 	case in.ConversationID == "":
-		return nil, invalid(`"conversationId" is required`)
+		return invalid(`"conversationId" is required`)
 	case in.Tags == nil:
-		return nil, invalid(`"tags" is required (may be {})`)
+		return invalid(`"tags" is required (may be {})`)
 	case in.Origin != "" && in.Origin != "synthetic":
-		return nil, invalid(`"origin" must be "synthetic" when set`)
+		return invalid(`"origin" must be "synthetic" when set`)
 	}
 	c, err := lookup(s.st.conversations, "Conversation", in.ConversationID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := lookup(s.st.users, "User", in.UserID); err != nil {
-		return nil, err
+		return err
 	}
 	ch, err := s.channelDef(c.Channel)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if ch != nil {
 		if _, ok := ch.Messages[in.Type]; !ok {
-			return nil, invalid(fmt.Sprintf("message type %q is not declared in channel %q", in.Type, c.Channel))
+			return invalid(fmt.Sprintf("message type %q is not declared in channel %q", in.Type, c.Channel))
 		}
 	}
 	if err := s.checkTags("message", in.Tags, msgTagDefs(ch)); err != nil {
-		return nil, err
+		return err
 	}
-	return ch, nil
+	return nil
 }
 
 func messageReply(m *botpress.Message) any { return map[string]any{"message": copyMessage(m)} }
@@ -537,21 +533,19 @@ func (s *Server) storeMessage(in messageInput, direction string) *botpress.Messa
 		UserID: in.UserID, ConversationID: in.ConversationID, Tags: cloneTags(in.Tags), Origin: in.Origin,
 		CreatedAt: now, UpdatedAt: now}
 	s.st.addMessage(m)
-	if !slices.Contains(s.st.participants[in.ConversationID], in.UserID) {
-		s.st.participants[in.ConversationID] = append(s.st.participants[in.ConversationID], in.UserID)
-	}
+	s.st.ensureParticipant(in.ConversationID, in.UserID)
 	return m
 }
 
 func (s *Server) createMessage(in messageInput) (any, *botpress.Error) {
-	if _, err := s.validateMessage(&in); err != nil {
+	if err := s.validateMessage(&in); err != nil {
 		return nil, err
 	}
 	return messageReply(s.storeMessage(in, botpress.DirectionIncoming)), nil
 }
 
 func (s *Server) getOrCreateMessage(in messageInput) (any, *botpress.Error) {
-	if _, err := s.validateMessage(&in); err != nil {
+	if err := s.validateMessage(&in); err != nil {
 		return nil, err
 	}
 	if len(in.Tags) > 0 {
@@ -678,7 +672,7 @@ func (s *Server) stateKey(r *http.Request) (stateKey, *botpress.Error) {
 	switch k.typ {
 	case botpress.StateIntegration:
 		if k.id != s.IntegrationID {
-			return k, apiError(http.StatusForbidden, botpress.TypeForbidden, fmt.Sprintf("integration states use the installation's integration id %q, not %q", s.IntegrationID, k.id))
+			return k, botpress.NewError(http.StatusForbidden, botpress.TypeForbidden, fmt.Sprintf("integration states use the installation's integration id %q, not %q", s.IntegrationID, k.id))
 		}
 	case botpress.StateConversation:
 		if _, ok := s.st.conversations[k.id]; !ok {

@@ -81,6 +81,27 @@ func (st *store) addConversation(c *botpress.Conversation) {
 	st.convOrder = append(st.convOrder, c.ID)
 }
 
+// newUser and newConversation build the record every creation path
+// shares, stamped now, and keep it; callers fill in the rest.
+func (st *store) newUser(tags map[string]string, now string) *botpress.User {
+	u := &botpress.User{ID: st.id("user"), Tags: cloneTags(tags), CreatedAt: now, UpdatedAt: now}
+	st.addUser(u)
+	return u
+}
+
+func (st *store) newConversation(channel, integration string, tags map[string]string, now string) *botpress.Conversation {
+	c := &botpress.Conversation{ID: st.id("conv"), Channel: channel, Integration: integration, Tags: cloneTags(tags), CreatedAt: now, UpdatedAt: now}
+	st.addConversation(c)
+	return c
+}
+
+// ensureParticipant adds userID to the conversation's participants once.
+func (st *store) ensureParticipant(conversationID, userID string) {
+	if !slices.Contains(st.participants[conversationID], userID) {
+		st.participants[conversationID] = append(st.participants[conversationID], userID)
+	}
+}
+
 func (st *store) addMessage(m *botpress.Message) {
 	st.messages[m.ID] = m
 	st.msgOrder = append(st.msgOrder, m.ID)
@@ -147,15 +168,10 @@ func copyMessage(m *botpress.Message) botpress.Message {
 	return out
 }
 
-// apiError is the Runtime API's error JSON.
-func apiError(code int, typ, msg string) *botpress.Error {
-	return botpress.NewError(code, typ, msg)
-}
-
 func notFound(what, id string) *botpress.Error {
-	return apiError(http.StatusNotFound, botpress.TypeResourceNotFound, fmt.Sprintf("%s %q not found", what, id))
+	return botpress.NewError(http.StatusNotFound, botpress.TypeResourceNotFound, fmt.Sprintf("%s %q not found", what, id))
 }
 
 func invalid(msg string) *botpress.Error {
-	return apiError(http.StatusBadRequest, botpress.TypeInvalidPayload, msg)
+	return botpress.NewError(http.StatusBadRequest, botpress.TypeInvalidPayload, msg)
 }

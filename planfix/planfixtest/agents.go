@@ -104,11 +104,10 @@ func (s *Server) PrepareReply(chatID string, r Reply) (*Pending, error) {
 	if ct := s.contactByNumber(t.ContactNumber); ct != nil {
 		m.ContactPhone = ct.Phone
 	}
-	t.Comments = append(t.Comments, Comment{
-		ID: s.nextComment, Direction: Out, Author: agentOf(r, s.cfg.agent).Email, Text: m.Text,
+	s.addCommentLocked(t, Comment{
+		Direction: Out, Author: agentOf(r, s.cfg.agent).Email, Text: m.Text,
 		Attachments: m.Attachments, FromType: "WebChatApi", MessageID: m.MessageID,
 	})
-	s.nextComment++
 	return &Pending{Message: m, task: t}, nil
 }
 
@@ -288,23 +287,15 @@ func (s *Server) record(p *Pending, d *Delivery) {
 func (s *Server) bindFirstMessage(p *Pending, ack planfix.Ack) {
 	ct := s.contactByID(ack.ContactID)
 	if ct == nil {
-		ct = &Contact{Number: s.nextContact, ProviderID: s.cfg.providerID, ContactID: ack.ContactID, Name: p.Message.ContactPhone, Phone: p.Message.ContactPhone}
-		s.nextContact++
-		s.contacts[ack.ContactID] = ct
+		// All the card has is the phone the employee wrote to.
+		ct = s.newContactLocked(ack.ContactID)
+		ct.Name, ct.Phone = p.Message.ContactPhone, p.Message.ContactPhone
 	}
-	t := s.current[ack.ChatID]
-	if t == nil || t.Deleted || (!t.Active && s.cfg.newTaskIfNoActive) {
-		t = &Task{Number: s.nextTask, ProviderID: s.cfg.providerID, ChatID: ack.ChatID, ContactNumber: ct.Number, Active: true, Comments: []Comment{}}
-		s.nextTask++
-		t.Name = s.taskName("", ct)
-		s.tasks = append(s.tasks, t)
-		s.current[ack.ChatID] = t
-	}
-	t.Comments = append(t.Comments, Comment{
-		ID: s.nextComment, Direction: Out, Author: p.author, Text: p.Message.Text,
+	t, _ := s.openTaskLocked(ack.ChatID, "", "", ct, false)
+	s.addCommentLocked(t, Comment{
+		Direction: Out, Author: p.author, Text: p.Message.Text,
 		Attachments: p.Message.Attachments, FromType: "WebChatApi", MessageID: p.Message.MessageID,
 	})
-	s.nextComment++
 	p.task = t
 }
 

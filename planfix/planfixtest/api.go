@@ -227,7 +227,7 @@ func (s *Server) answer(r *http.Request, raw []byte, readErr error, fail, redire
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.tokenOK(tok) {
+	if !s.tokens.Match(tok) {
 		return errJSON(errInvalidToken)
 	}
 	pid := f.Get("providerId")
@@ -326,23 +326,8 @@ func (s *Server) newMessage(f planfix.Form, fetchErrs []string) *apiError {
 		return aerr
 	}
 	ct := s.upsertContact(f, false)
-	t := s.current[chatID]
-	created := false
-	if t == nil || t.Deleted || (!t.Active && s.cfg.newTaskIfNoActive) {
-		prev := t
-		t = &Task{
-			Number: s.nextTask, ProviderID: s.cfg.providerID, ChatID: chatID, Channel: f.Get("channel"),
-			ContactNumber: ct.Number, Active: true, Comments: []Comment{},
-		}
-		s.nextTask++
-		t.Name = s.taskName(f.Get("title"), ct)
-		if prev != nil {
-			t.Description = history(prev)
-		}
-		s.tasks = append(s.tasks, t)
-		s.current[chatID] = t
-		created = true
-	} else if title := f.Get("title"); title != "" && s.cfg.titleRenames {
+	t, created := s.openTaskLocked(chatID, f.Get("channel"), f.Get("title"), ct, true)
+	if title := f.Get("title"); !created && title != "" && s.cfg.titleRenames {
 		// Planfix rewrites the name on every message that carries a title,
 		// even an unchanged one (overwriting an agent's own renaming), so
 		// every later title counts: a chat that sends it once shows 0.
@@ -359,8 +344,7 @@ func (s *Server) newMessage(f planfix.Form, fetchErrs []string) *apiError {
 			}
 		}
 	}
-	c := Comment{ID: s.nextComment, Direction: In, Author: ct.fullName(), Text: text, Attachments: atts, FromType: "WebChatApi", AttachmentErrors: fetchErrs}
-	s.nextComment++
+	c := Comment{Direction: In, Author: ct.fullName(), Text: text, Attachments: atts, FromType: "WebChatApi", AttachmentErrors: fetchErrs}
 	if echo {
 		c.Direction, c.IsEcho = Out, true
 		switch ue := f.Get("userEmail"); {
@@ -372,8 +356,40 @@ func (s *Server) newMessage(f planfix.Form, fetchErrs []string) *apiError {
 			c.Author = "integrator"
 		}
 	}
-	t.Comments = append(t.Comments, c)
+	s.addCommentLocked(t, c)
 	return nil
+}
+
+// openTaskLocked returns the chat's current task, first opening a new one
+// (created) when the chat has none, its task was deleted, or it is closed
+// and Planfix is set to open a new task then. The new task is named after
+// title, or the contact when title is empty; withHistory copies the
+// previous task's comments into its description, as a newMessage does.
+// s.mu is held.
+func (s *Server) openTaskLocked(chatID, channel, title string, ct *Contact, withHistory bool) (t *Task, created bool) {
+	prev := s.current[chatID]
+	if prev != nil && !prev.Deleted && (prev.Active || !s.cfg.newTaskIfNoActive) {
+		return prev, false
+	}
+	t = &Task{
+		Number: s.nextTask, ProviderID: s.cfg.providerID, ChatID: chatID, Channel: channel,
+		ContactNumber: ct.Number, Active: true, Comments: []Comment{},
+	}
+	s.nextTask++
+	t.Name = s.taskName(title, ct)
+	if withHistory && prev != nil {
+		t.Description = history(prev)
+	}
+	s.tasks = append(s.tasks, t)
+	s.current[chatID] = t
+	return t, true
+}
+
+// addCommentLocked numbers c and appends it to t; s.mu is held.
+func (s *Server) addCommentLocked(t *Task, c Comment) {
+	c.ID = s.nextComment
+	s.nextComment++
+	t.Comments = append(t.Comments, c)
 }
 
 func (c *Contact) fullName() string { return strings.TrimSpace(c.Name + " " + c.LastName) }
@@ -401,9 +417,7 @@ func (s *Server) upsertContact(f planfix.Form, force bool) *Contact {
 	id := f.Get("contactId")
 	ct := s.contactByID(id)
 	if ct == nil {
-		ct = &Contact{Number: s.nextContact, ProviderID: s.cfg.providerID, ContactID: id}
-		s.nextContact++
-		s.contacts[id] = ct
+		ct = s.newContactLocked(id)
 		force = true
 	}
 	mode := s.cfg.contactUpdates
@@ -424,6 +438,15 @@ func (s *Server) upsertContact(f planfix.Form, force bool) *Contact {
 	set(&ct.Email, "contactEmail")
 	set(&ct.Phone, "contactPhone")
 	set(&ct.Data, "contactData")
+	return ct
+}
+
+// newContactLocked numbers and registers an empty card for contactID;
+// s.mu is held.
+func (s *Server) newContactLocked(contactID string) *Contact {
+	ct := &Contact{Number: s.nextContact, ProviderID: s.cfg.providerID, ContactID: contactID}
+	s.nextContact++
+	s.contacts[contactID] = ct
 	return ct
 }
 

@@ -11,7 +11,6 @@ package planfixtest
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/planbridge/planbridge/internal/secret"
 )
 
 // Defaults for a Server started without options.
@@ -263,7 +264,7 @@ type Server struct {
 	httpSrv *httptest.Server
 
 	mu          sync.Mutex
-	tokenHashes [][sha256.Size]byte
+	tokens      *secret.Set
 	tasks       []*Task
 	current     map[string]*Task    // chatId → current task
 	contacts    map[string]*Contact // contactId → contact (one providerId)
@@ -398,23 +399,10 @@ func (s *Server) SetPlanfixTokens(tokens ...string) {
 	s.setTokens(tokens)
 }
 
+// setTokens replaces the accepted planfix_token values; s.mu is held
+// (or s is not shared yet).
 func (s *Server) setTokens(tokens []string) {
-	s.tokenHashes = s.tokenHashes[:0]
-	for _, t := range tokens {
-		s.tokenHashes = append(s.tokenHashes, sha256.Sum256([]byte(t)))
-	}
-}
-
-func (s *Server) tokenOK(t string) bool {
-	if t == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(t))
-	ok := 0
-	for _, h := range s.tokenHashes {
-		ok |= subtle.ConstantTimeCompare(sum[:], h[:])
-	}
-	return ok == 1
+	s.tokens = secret.NewSet(tokens...)
 }
 
 // FailNext makes the next n calls to /webchat/api answer status (with an
