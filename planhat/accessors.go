@@ -194,6 +194,11 @@ func (c *Client) LogNote(ctx context.Context, n Note) (Conversation, error) {
 	if strings.TrimSpace(n.CompanyID) == "" {
 		return Conversation{}, &ValidationError{Model: ModelConversation.Name, Field: "companyId", Message: "a note needs the company's _id or keyable (planhat.ExtID(…).String())"}
 	}
+	return c.Conversations().Create(ctx, n.Conversation())
+}
+
+// Conversation returns the conversation LogNote creates for the note.
+func (n Note) Conversation() Conversation {
 	conv := Conversation{
 		Type: "note", CompanyID: n.CompanyID, Subject: n.Subject, Description: n.Description,
 		ExternalID: n.ExternalID, ActivityTags: n.ActivityTags, Custom: n.Custom,
@@ -213,7 +218,7 @@ func (c *Client) LogNote(ctx context.Context, n Note) (Conversation, error) {
 	if conv.Subject != "" {
 		conv.UseSubject = true
 	}
-	return c.Conversations().Create(ctx, conv)
+	return conv
 }
 
 // UpsertTickets creates or updates tickets with PUT /tickets, matched by sourceId. Every
@@ -233,8 +238,9 @@ func (c *Client) LogCall(ctx context.Context, call Call) (Call, error) {
 // ModelCall's required fields, the same rule LogCall applies, so that both endpoints accept
 // the same calls (nr, userId or phUserId, the last through Call.Extra).
 func (c *Client) LogOpenCall(ctx context.Context, call Call) error {
-	if c.tenant == "" {
-		return ErrNoTenantToken
+	path, logPath, err := c.tenantPath("/{tenant}/calls")
+	if err != nil {
+		return err
 	}
 	body, err := call.MarshalJSON()
 	if err != nil {
@@ -243,6 +249,5 @@ func (c *Client) LogOpenCall(ctx context.Context, call Call) error {
 	if body, err = prepareCreate(ModelCall, body); err != nil {
 		return err
 	}
-	return c.call(ctx, &request{method: http.MethodPost, path: "/" + url.PathEscape(string(c.tenant)) + "/calls",
-		logPath: "/{tenant}/calls", body: body, auth: authNone}, nil)
+	return c.call(ctx, &request{method: http.MethodPost, path: path, logPath: logPath, body: body, auth: authNone}, nil)
 }

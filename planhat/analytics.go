@@ -90,11 +90,13 @@ func put(m map[string]any, k, v string) {
 	}
 }
 
-func (c *Client) tenantPath(prefix string) (path, logPath string, err error) {
+// tenantPath fills the "{tenant}" in pattern with the escaped tenant token for the request
+// path, and keeps pattern itself as the logged path so the token never reaches the logs.
+func (c *Client) tenantPath(pattern string) (path, logPath string, err error) {
 	if c.tenant == "" {
 		return "", "", ErrNoTenantToken
 	}
-	return prefix + "/" + url.PathEscape(string(c.tenant)), prefix + "/{tenant}", nil
+	return strings.Replace(pattern, "{tenant}", url.PathEscape(string(c.tenant)), 1), pattern, nil
 }
 
 // Track sends one activity to analytics.planhat.com/analytics/{tenant}. The host always
@@ -104,7 +106,7 @@ func (c *Client) Track(ctx context.Context, a Activity) error {
 	if err := a.validate(-1); err != nil {
 		return err
 	}
-	path, logPath, err := c.tenantPath("/analytics")
+	path, logPath, err := c.tenantPath("/analytics/{tenant}")
 	if err != nil {
 		return err
 	}
@@ -119,7 +121,7 @@ func (c *Client) Track(ctx context.Context, a Activity) error {
 // host's 32 MB cap and sent one after another. It stops at the first failed request and
 // reports how many activities had been accepted.
 func (c *Client) TrackBatch(ctx context.Context, activities []Activity) error {
-	path, logPath, err := c.tenantPath("/analytics/bulk")
+	path, logPath, err := c.tenantPath("/analytics/bulk/{tenant}")
 	if err != nil {
 		return err
 	}
@@ -229,7 +231,7 @@ func (e *MetricsError) Error() string {
 // the 32 MB cap, and merges the answers. Data points Planhat rejects are listed in the
 // result's Errors (call Err to turn them into an error); they do not fail the call.
 func (c *Client) PushMetrics(ctx context.Context, metrics []Metric) (*MetricsResult, error) {
-	path, logPath, err := c.tenantPath("/dimensiondata")
+	path, logPath, err := c.tenantPath("/dimensiondata/{tenant}")
 	if err != nil {
 		return nil, err
 	}

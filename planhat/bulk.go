@@ -78,7 +78,17 @@ func (r *BulkResult) UnmarshalJSON(b []byte) error {
 
 // HasErrors reports whether any item failed.
 func (r *BulkResult) HasErrors() bool {
-	return len(r.CreatedErrors)+len(r.UpdatedErrors)+len(r.PermissionErrors) > 0
+	return r.Failed() > 0
+}
+
+// Failed is the number of items that failed: created, updated and permission errors.
+func (r *BulkResult) Failed() int {
+	return len(r.CreatedErrors) + len(r.UpdatedErrors) + len(r.PermissionErrors)
+}
+
+// Succeeded is the number of items Planhat accepted: created, updated or left unchanged.
+func (r *BulkResult) Succeeded() int {
+	return r.Created + r.Updated + r.NonUpdates
 }
 
 func (r *BulkResult) merge(o *BulkResult) {
@@ -94,7 +104,9 @@ func (r *BulkResult) merge(o *BulkResult) {
 	r.PermissionErrors = append(r.PermissionErrors, o.PermissionErrors...)
 }
 
-func (r *BulkResult) firstError() string {
+// FirstError is the message of the first failed item, looking at created, updated and
+// then permission errors, or "" when none failed.
+func (r *BulkResult) FirstError() string {
 	for _, l := range [][]BulkItemError{r.CreatedErrors, r.UpdatedErrors, r.PermissionErrors} {
 		if len(l) > 0 {
 			return l[0].Message
@@ -269,7 +281,7 @@ func (c *Client) bulkUpsert(ctx context.Context, m *Model, raws []json.RawMessag
 // something succeeded, otherwise 403 for permission errors alone and 400 for the rest.
 func overallStatus(r *BulkResult) int {
 	switch {
-	case r.Created+r.Updated+r.NonUpdates > 0:
+	case r.Succeeded() > 0:
 		return http.StatusPartialContent
 	case len(r.CreatedErrors)+len(r.UpdatedErrors) == 0:
 		return http.StatusForbidden

@@ -398,7 +398,6 @@ type request struct {
 
 type response struct {
 	status int
-	header http.Header
 	body   []byte
 	rl     RateLimitState
 }
@@ -555,7 +554,7 @@ func (c *Client) send(ctx context.Context, req *request, release func()) (*respo
 		// Closing the unread rest drops the connection, which is cheaper than reading it.
 		data = data[:limit]
 	}
-	return &response{status: hresp.StatusCode, header: hresp.Header, body: data, rl: parseRateLimit(hresp.Header)}, nil
+	return &response{status: hresp.StatusCode, body: data, rl: parseRateLimit(hresp.Header)}, nil
 }
 
 // transportHint says what to do about a call that got no answer: a per-attempt timeout

@@ -174,9 +174,8 @@ type BulkError struct {
 // Error summarises the failure counts and the first error message.
 func (e *BulkError) Error() string {
 	r := e.Result
-	n := len(r.CreatedErrors) + len(r.UpdatedErrors) + len(r.PermissionErrors)
-	msg := fmt.Sprintf("planhat: bulk upsert of %s: %d created, %d updated, %d failed", e.Model, r.Created, r.Updated, n)
-	if first := r.firstError(); first != "" {
+	msg := fmt.Sprintf("planhat: bulk upsert of %s: %d created, %d updated, %d failed", e.Model, r.Created, r.Updated, r.Failed())
+	if first := r.FirstError(); first != "" {
 		msg += ": first error: " + first
 	}
 	return msg + " (inspect BulkError.Result.CreatedErrors/UpdatedErrors/PermissionErrors, fix those items and upsert them again)"

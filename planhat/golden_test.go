@@ -3,9 +3,11 @@ package planhat_test
 import (
 	"context"
 	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/planbridge/planbridge/internal/golden"
 	"github.com/planbridge/planbridge/planhat"
 )
 
@@ -271,7 +273,7 @@ func TestGoldenRequests(t *testing.T) {
 			e.srv.Insert("companies", map[string]any{"name": "Gamma", "externalId": "gamma"})
 			// The outcome is not the point here (some calls 404); the requests are.
 			_ = tt.call(t.Context(), e.c)
-			goldenCompare(t, "requests/"+tt.name+".golden", formatRequests(e.rec.requests()))
+			golden.Check(t, filepath.Join("testdata", "requests", tt.name+".golden"), formatRequests(e.rec.requests()))
 		})
 	}
 }

@@ -75,6 +75,10 @@ type Model struct {
 	Reserved map[string][]string
 	// Ops is the set of operations the model supports.
 	Ops Ops
+
+	// requiredHint is appended to a missing-required-field message, for models whose
+	// rule needs explaining; it starts with a space.
+	requiredHint string
 }
 
 // Supports reports whether the model offers every operation in op.
@@ -87,7 +91,8 @@ var (
 	// ModelAsset is /assets.
 	ModelAsset = &Model{Name: "asset", Title: "Asset", Path: "assets", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"name", "companyId"}, Ops: OpsCRUD}
 	// ModelCall is the authenticated /calls log (legacy).
-	ModelCall = &Model{Name: "call", Title: "Call", Path: "calls", Keyables: []string{"_id"}, DefaultLimit: 100, MaxLimit: 2000, Required: []string{"nr|userId|phUserId"}, Ops: OpCreate | OpGet | OpUpdate | OpDelete | OpList}
+	ModelCall = &Model{Name: "call", Title: "Call", Path: "calls", Keyables: []string{"_id"}, DefaultLimit: 100, MaxLimit: 2000, Required: []string{"nr|userId|phUserId"}, Ops: OpCreate | OpGet | OpUpdate | OpDelete | OpList,
+		requiredHint: " (set Nr to the contact's phone number, or UserID, or phUserId through Extra, to the contact's Planhat _id)"}
 	// ModelCampaign is /campaigns.
 	ModelCampaign = &Model{Name: "campaign", Title: "Campaign", Path: "campaigns", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"name", "companyId"}, Ops: OpsCRUD}
 	// ModelChurn is /churn; its max page size is unverified (1,000 or 2,000), so 1,000 is used.
@@ -125,7 +130,8 @@ var (
 	// ModelTimesheet is /timesheets (read only here; periods are days since 1970); served untyped.
 	ModelTimesheet = &Model{Name: "timesheet", Title: "Timesheet", Path: "timesheets", Keyables: []string{"_id"}, DefaultLimit: 100, MaxLimit: 2000, Ops: OpsRead}
 	// ModelTicket is /tickets: bulk upsert (PUT), list and delete only; items need sourceId and email.
-	ModelTicket = &Model{Name: "ticket", Title: "Ticket", Path: "tickets", Keyables: []string{"_id", "sourceId"}, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 10000, Required: []string{"sourceId", "email"}, RequiredOnBulk: true, Ops: OpList | OpDelete | OpBulk}
+	ModelTicket = &Model{Name: "ticket", Title: "Ticket", Path: "tickets", Keyables: []string{"_id", "sourceId"}, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 10000, Required: []string{"sourceId", "email"}, RequiredOnBulk: true, Ops: OpList | OpDelete | OpBulk,
+		requiredHint: " (Planhat silently drops tickets without email, and matches them by sourceId)"}
 	// ModelWorkflow is /workflows (read only); served untyped.
 	ModelWorkflow = &Model{Name: "workflow", Title: "Workflow", Path: "workflows", Keyables: []string{"_id"}, DefaultLimit: 100, MaxLimit: 2000, Ops: OpsRead}
 	// ModelWorkspace is /workspaces; served untyped.

@@ -447,12 +447,7 @@ func checkRequired(m *Model, fields map[string]json.RawMessage, index int) error
 			if index >= 0 {
 				msg = fmt.Sprintf("item %d: %s", index, msg)
 			}
-			switch m {
-			case ModelTicket:
-				msg += " (Planhat silently drops tickets without email, and matches them by sourceId)"
-			case ModelCall:
-				msg += " (set Nr to the contact's phone number, or UserID, or phUserId through Extra, to the contact's Planhat _id)"
-			}
+			msg += m.requiredHint
 			return &ValidationError{Model: m.Name, Field: alts[0], Message: msg}
 		}
 	}

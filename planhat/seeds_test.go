@@ -2,10 +2,12 @@ package planhat_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/url"
 	"os"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/planhat"
@@ -145,7 +147,7 @@ func TestSeedConversationExamples(t *testing.T) {
 	if del.DeletedCount != 1 {
 		t.Errorf("delete result = %+v, want deletedCount 1", del)
 	}
-	if _, err := conv.Get(ctx, planhat.ID(id)); !errorsIs(err, planhat.ErrNotFound) {
+	if _, err := conv.Get(ctx, planhat.ID(id)); !errors.Is(err, planhat.ErrNotFound) {
 		t.Errorf("get after delete: err = %v, want ErrNotFound", err)
 	}
 
@@ -217,8 +219,8 @@ func TestSeedReferenceExamples(t *testing.T) {
 
 	// Calls: the open endpoint and the authenticated one, with the documented body.
 	call := planhat.Call{Nr: "+4670123456", ExternalUserID: "max123", Waiting: 10}
-	call.Start.Time, _ = timeParse("2016-10-17T14:00:00.000Z")
-	call.End.Time, _ = timeParse("2016-10-17T14:02:00.000Z")
+	call.Start.Time, _ = time.Parse(time.RFC3339Nano, "2016-10-17T14:00:00.000Z")
+	call.End.Time, _ = time.Parse(time.RFC3339Nano, "2016-10-17T14:02:00.000Z")
 	e.rec.reset()
 	if err := e.c.LogOpenCall(ctx, call); err != nil {
 		t.Fatalf("open call: %v", err)

@@ -69,9 +69,7 @@ func (s *Server) activityEnduserLocked(ev map[string]any, bulk bool) (string, bo
 	if err != nil {
 		return "", false
 	}
-	now := isoTime(s.cfg.now())
-	eu := record{"_id": s.newID(), "companyId": company, "companyName": s.cols["companies"].byID[company]["name"],
-		"createDate": now, "updatedAt": now, "archived": false, "featured": false, "primary": false}
+	eu := record{"companyId": company, "companyName": s.cols["companies"].byID[company]["name"]}
 	if ext != "" {
 		eu["externalId"] = ext
 	}
@@ -81,8 +79,7 @@ func (s *Server) activityEnduserLocked(ev map[string]any, bulk bool) (string, bo
 	if n := str(ev, "name"); n != "" {
 		eu["name"] = n
 	}
-	eus.insert(eu)
-	return str(eu, "_id"), true
+	return s.newEnduserLocked(eu), true
 }
 
 // Activities returns the recorded user activities, oldest first.
@@ -368,16 +365,9 @@ func (s *Server) handleDimensionRead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dims := splitList(q.Get("dimid"))
-	cids := map[string]bool{}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, ref := range splitList(cmp.Or(q.Get("cid"), q.Get("cId"))) {
-		if c := s.lookupLocked(models["companies"], ref); c != nil {
-			cids[str(c, "_id")] = true
-		} else {
-			cids[strings.ToLower(ref)] = true
-		}
-	}
+	cids := s.companySetLocked(cmp.Or(q.Get("cid"), q.Get("cId")))
 	out := []record{}
 	skipped := 0
 	for _, m := range s.metrics {

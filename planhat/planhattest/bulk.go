@@ -99,13 +99,12 @@ func (s *Server) matchOrder(spec *modelSpec) []string {
 // itemCompany resolves the item's company reference without failing, for
 // scoping externalId and email matches.
 func (s *Server) itemCompanyLocked(spec *modelSpec, item record) string {
-	f := spec.companyField
-	if f != "companyId" && f != "cId" {
+	if !spec.singleCompany() {
 		return ""
 	}
-	v, ok := item[f]
-	if !ok && present(item, "companyExternalId") {
-		v, ok = "extid-"+str(item, "companyExternalId"), true
+	v, ok := item[spec.companyField]
+	if !ok {
+		v, ok = companyExtRef(item)
 	}
 	if !ok {
 		return ""
@@ -190,7 +189,7 @@ func payloadKeys(spec *modelSpec, item record) []string {
 	}
 	if v := str(item, spec.extField); v != "" {
 		scope := ""
-		if spec.companyField == "companyId" || spec.companyField == "cId" {
+		if spec.singleCompany() {
 			scope = scalarString(item[spec.companyField]) + "|" + str(item, "companyExternalId")
 		}
 		keys = append(keys, spec.extField+" "+scope+" "+v)
@@ -325,11 +324,9 @@ func (s *Server) ensureTicketEnduserLocked(ticket record) {
 			return
 		}
 	}
-	now := isoTime(s.cfg.now())
-	eu := record{"_id": s.newID(), "email": str(ticket, "email"), "companyId": company, "companyName": ticket["companyName"],
-		"createDate": now, "updatedAt": now, "archived": false, "featured": false, "primary": false}
+	eu := record{"email": str(ticket, "email"), "companyId": company, "companyName": ticket["companyName"]}
 	if n := str(ticket, "name"); n != "" {
 		eu["name"] = n
 	}
-	eus.insert(eu)
+	s.newEnduserLocked(eu)
 }

@@ -3,16 +3,15 @@ package planhattest
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/golden files from the emulator's answers")
+	"github.com/planbridge/planbridge/internal/golden"
+)
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
@@ -56,10 +55,11 @@ func normalizeIDs(v any, known map[string]bool) any {
 	return v
 }
 
-// golden compares got with testdata/golden/name.json, rewriting it with -update.
-func golden(t *testing.T, name string, got any) {
+// checkGolden encodes got as indented JSON and checks it against
+// testdata/golden/name.json; the encoding stays here so the files keep
+// their layout, and golden.Check does the compare or the -update rewrite.
+func checkGolden(t *testing.T, name string, got any) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".json")
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -67,21 +67,7 @@ func golden(t *testing.T, name string, got any) {
 	if err := enc.Encode(got); err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), buf.String()); diff != "" {
-		t.Errorf("answer differs from %s (-golden +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name+".json"), buf.Bytes())
 }
 
 // docWorld is the tenant behind the conversation examples of Planhat's docs:
@@ -134,7 +120,7 @@ func TestDocConversationCreate(t *testing.T) {
 		t.Errorf("create answer differs from Planhat's docs (-docs +emulator):\n%s", diff)
 	}
 	known[srv.apiUser["_id"].(string)] = true
-	golden(t, "conversation_create", normalizeIDs(got, known))
+	checkGolden(t, "conversation_create", normalizeIDs(got, known))
 }
 
 func TestDocConversationUpdate(t *testing.T) {
@@ -153,7 +139,7 @@ func TestDocConversationUpdate(t *testing.T) {
 		t.Errorf("update answer differs from Planhat's docs (-docs +emulator):\n%s", diff)
 	}
 	known[id] = true
-	golden(t, "conversation_update", normalizeIDs(got, known))
+	checkGolden(t, "conversation_update", normalizeIDs(got, known))
 }
 
 func TestDocConversationReadAndDelete(t *testing.T) {
@@ -198,7 +184,7 @@ func TestDocConversationBulk(t *testing.T) {
 	if diff := cmp.Diff(docs, got); diff != "" {
 		t.Errorf("bulk answer differs from Planhat's docs (-docs +emulator):\n%s", diff)
 	}
-	golden(t, "conversation_bulk", got)
+	checkGolden(t, "conversation_bulk", got)
 	stored := srv.Objects("conversations")
 	if len(stored) != 1 || stored[0]["companyName"] != "Tenet" || stored[0]["type"] != "note" {
 		t.Errorf("stored = %v", stored)

@@ -54,6 +54,23 @@ func splitList(v string) []string {
 	return out
 }
 
+// companySetLocked resolves a comma list of company references (_id,
+// extid-, srcid-) to a set of _ids, keeping a reference that resolves to no
+// company lower-cased; list and metrics filters share it so they agree on
+// what a company filter means. The set is never nil.
+func (s *Server) companySetLocked(raw string) map[string]bool {
+	set := map[string]bool{}
+	companies := models["companies"]
+	for _, ref := range splitList(raw) {
+		if c := s.lookupLocked(companies, ref); c != nil {
+			set[str(c, "_id")] = true
+		} else {
+			set[strings.ToLower(ref)] = true
+		}
+	}
+	return set
+}
+
 // listQuery is a parsed list request.
 type listQuery struct {
 	limit, offset int
@@ -83,16 +100,8 @@ func (s *Server) parseListQuery(spec *modelSpec, q url.Values) (*listQuery, *opE
 		lq.sel = append([]string{"_id"}, sel...)
 	}
 	if raw := cmp.Or(q.Get("companyId"), q.Get("c")); raw != "" && spec.companyField != "" {
-		lq.companies = map[string]bool{}
-		companies := models["companies"]
 		s.mu.RLock()
-		for _, ref := range splitList(raw) {
-			if c := s.lookupLocked(companies, ref); c != nil {
-				lq.companies[str(c, "_id")] = true
-			} else {
-				lq.companies[strings.ToLower(ref)] = true
-			}
-		}
+		lq.companies = s.companySetLocked(raw)
 		s.mu.RUnlock()
 	}
 	if spec.path == "endusers" || spec.path == "users" {

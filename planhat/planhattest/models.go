@@ -25,6 +25,21 @@ type modelSpec struct {
 	validate     func(rec record, partial bool) string
 }
 
+// singleCompany reports whether the model references one company
+// (companyId or cId), which scopes externalId and email matches to it.
+func (m *modelSpec) singleCompany() bool {
+	return m.companyField == "companyId" || m.companyField == "cId"
+}
+
+// companyExtRef is the extid- company reference rec's companyExternalId
+// stands for, when it has one, so it resolves like a companyId.
+func companyExtRef(rec record) (string, bool) {
+	if !present(rec, "companyExternalId") {
+		return "", false
+	}
+	return "extid-" + str(rec, "companyExternalId"), true
+}
+
 // models is the catalogue of spec §2.7; list limits are §2.4's default/max.
 var models = map[string]*modelSpec{}
 

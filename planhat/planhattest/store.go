@@ -109,10 +109,8 @@ func domainsOf(rec record) []string {
 			}
 		}
 	case string:
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, strings.ToLower(s))
-			}
+		for _, s := range splitList(v) {
+			out = append(out, strings.ToLower(s))
 		}
 	}
 	return out
