@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/cli"
+	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
 
@@ -89,6 +90,15 @@ func startCommandUntil(t *testing.T, env map[string]string, ready func(stdout st
 			strings.Join(args, " "), commandWait, c.Stdout, c.Stderr)
 	}
 	return nil
+}
+
+// stopOK stops the command and fails the test unless it exited 0, as a
+// command stopped by a signal must.
+func (c *runningCommand) stopOK(t *testing.T) {
+	t.Helper()
+	if code := c.stop(t); code != 0 {
+		t.Errorf("exit code after cancel = %d, want 0\nstderr:\n%s", code, c.Stderr)
+	}
 }
 
 // stop cancels the command's context as a signal would and returns its exit
@@ -177,44 +187,19 @@ func (r *requestRecorder) Requests() []recordedRequest {
 
 // answer is one HTTP answer, headers included: the rate-limit state of
 // the Planhat emulator is only visible in them.
-type answer struct {
-	Status int
-	Header http.Header
-	Body   string
-}
+type answer = roundtrip.Answer
 
 // send makes one HTTP request and returns the status and body.
 func send(t *testing.T, method, url, contentType, body string, header http.Header) (int, []byte) {
 	t.Helper()
-	a := sendForHeaders(t, method, url, contentType, body, header)
+	a := roundtrip.Do(t, method, url, contentType, body, header)
 	return a.Status, []byte(a.Body)
 }
 
 // sendForHeaders makes one HTTP request and returns the whole answer.
 func sendForHeaders(t *testing.T, method, url, contentType, body string, header http.Header) answer {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), commandWait)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("build %s %s: %v", method, url, err)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read answer of %s %s: %v", method, url, err)
-	}
-	return answer{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+	return roundtrip.Do(t, method, url, contentType, body, header)
 }
 
 // assertNoSecrets fails when any secret appears in any of the outputs:

@@ -149,9 +149,7 @@ func TestEmulatePlanfix(t *testing.T) {
 		t.Errorf("tasks after reply and close (-want +got):\n%s", diff)
 	}
 
-	if code := cmd.stop(t); code != 0 {
-		t.Errorf("exit code after cancel = %d, want 0\nstderr:\n%s", code, cmd.Stderr)
-	}
+	cmd.stopOK(t)
 	assertNoSecrets(t, []string{token, chatToken}, cmd.Stdout.String(), cmd.Stderr.String())
 }
 
@@ -221,9 +219,7 @@ func TestEmulatePlanfixEnvironment(t *testing.T) {
 			if got := form.Get("token"); got != tc.chatToken {
 				t.Errorf("reply token = %q, want %q", got, tc.chatToken)
 			}
-			if code := cmd.stop(t); code != 0 {
-				t.Errorf("exit code after cancel = %d, want 0\nstderr:\n%s", code, cmd.Stderr)
-			}
+			cmd.stopOK(t)
 		})
 	}
 }
@@ -397,9 +393,7 @@ func TestEmulatePlanfixSwitches(t *testing.T) {
 			if n := len(chat.Requests()); n != wantPosts {
 				t.Errorf("chat URL received %d requests, want %d", n, wantPosts)
 			}
-			if code := cmd.stop(t); code != 0 {
-				t.Errorf("exit code after cancel = %d, want 0\nstderr:\n%s", code, cmd.Stderr)
-			}
+			cmd.stopOK(t)
 		})
 	}
 }

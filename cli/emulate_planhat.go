@@ -88,9 +88,7 @@ func (c *emulatePlanhatCmd) Run(env *Env) error {
 	if c.Seed > 0 {
 		opts = append(opts, planhattest.WithSeed(c.Seed))
 	}
-	if env.Logger != nil {
-		opts = append(opts, planhattest.WithLogger(env.Logger))
-	}
+	opts = append(opts, planhattest.WithLogger(env.Logger))
 	srv := planhattest.New(opts...)
 
 	ln, err := net.Listen("tcp", c.Addr)

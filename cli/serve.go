@@ -18,6 +18,7 @@ import (
 	"github.com/planbridge/planbridge/botpress/botpresstest"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/internal/server"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
@@ -39,7 +40,7 @@ func (f *planhatFlags) sandboxWanted(getenv func(string) string) bool {
 }
 
 // planhatClient builds the server's own Planhat client (REST door, call).
-func (f *planhatFlags) planhatClient(hc *http.Client, logger *slog.Logger, rl *planhat.RateLimit) (*planhat.Client, error) {
+func (f *planhatFlags) planhatClient(hc *http.Client, logger *slog.Logger) (*planhat.Client, error) {
 	return planhat.NewClient(planhat.Options{
 		Token:        f.PlanhatToken,
 		Region:       f.PlanhatRegion,
@@ -49,7 +50,6 @@ func (f *planhatFlags) planhatClient(hc *http.Client, logger *slog.Logger, rl *p
 		HTTPClient:   hc,
 		Logger:       logger,
 		UserAgent:    "planbridge/" + Version,
-		RateLimit:    rl,
 	})
 }
 
@@ -73,13 +73,11 @@ const sandboxSeed = 12
 func startSandbox(f *planhatFlags, logger *slog.Logger) (*sandbox, error) {
 	token := "sandbox-" + randomHex(16)
 	emu := planhattest.New(planhattest.WithSeed(sandboxSeed), planhattest.WithToken(token), planhattest.WithRateLimit(0, time.Minute))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, url, err := serveLoopback(emu.Handler(), logger)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
+		return nil, err
 	}
-	srv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	go func() { _ = srv.Serve(ln) }()
-	s := &sandbox{emulator: emu, url: "http://" + ln.Addr().String(), server: srv}
+	s := &sandbox{emulator: emu, url: url, server: srv}
 	f.PlanhatToken, f.PlanhatAPIURL, f.PlanhatAnalyticsURL, f.PlanhatTenant, f.PlanhatRegion = emu.Token, s.url, s.url, emu.Tenant, ""
 	return s, nil
 }
@@ -96,21 +94,32 @@ func (s *sandbox) startBotpress(integrationURL string, def *botpress.Definition,
 		botpresstest.WithDefinition(def),
 		botpresstest.WithConfiguration(map[string]string{"apiToken": s.emulator.Token, "tenantToken": s.emulator.Tenant, "webhookSecret": s.webhookSecret}),
 	)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, url, err := serveLoopback(bp.Handler(), logger)
 	if err != nil {
-		return fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
+		return err
 	}
-	bp.URL = "http://" + ln.Addr().String()
-	s.bp = bp
-	s.bpServer = &http.Server{Handler: bp.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	go func() { _ = s.bpServer.Serve(ln) }()
+	// Nothing reaches the emulator before its URL is printed, so setting
+	// it once the emulator serves is early enough.
+	bp.URL = url
+	s.bp, s.bpServer = bp, srv
 	return nil
 }
 
-func (s *sandbox) close() {
-	if s == nil {
-		return
+// serveLoopback serves h on a free 127.0.0.1 port in the background and
+// returns the server, for shutting it down, and its base URL.
+func serveLoopback(h http.Handler, logger *slog.Logger) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
 	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, "http://" + ln.Addr().String(), nil
+}
+
+// close shuts the sandbox's servers down; callers defer it only once the
+// sandbox has started.
+func (s *sandbox) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if s.bpServer != nil {
@@ -187,7 +196,7 @@ func (c *serveCmd) Run(env *Env) error {
 		return nil, errors.New("This server has no Planhat token: the operator must set PLANHAT_TOKEN (and PLANHAT_REGION or PLANHAT_API_URL) for the REST door's Planhat actions.")
 	}
 	if strings.TrimSpace(flags.PlanhatToken) != "" {
-		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, logger, nil)
+		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, logger)
 		if err != nil {
 			return fmt.Errorf("configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %w", err)
 		}
@@ -198,26 +207,6 @@ func (c *serveCmd) Run(env *Env) error {
 		if defaultAPIURL, err = planhat.BaseURLForRegion(flags.PlanhatRegion); err != nil {
 			return err
 		}
-	}
-	ph, err := integrations.NewPlanhat(integrations.PlanhatOptions{
-		Registry: reg,
-		// Sandbox mode needs no loopback exemption: the emulator's own
-		// host:port is allowed as the default Planhat URL, and a blanket
-		// exemption would let any caller reach every local port.
-		Policy: integrations.HostPolicy{
-			Extra: integrations.ParseAllowHosts(c.AllowHosts),
-		},
-		DefaultAPIURL:       defaultAPIURL,
-		DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
-		WrapTransport:       metrics.PlanhatTransport,
-		ObserveAction: func(action, outcome string, d time.Duration) {
-			metrics.ObserveAction("botpress", action, outcome, d)
-		},
-		Logger:    logger,
-		UserAgent: "planbridge/" + Version,
-	})
-	if err != nil {
-		return err
 	}
 	// Listen before wiring so sandbox mode knows the address to install
 	// the Botpress emulator against.
@@ -242,28 +231,39 @@ func (c *serveCmd) Run(env *Env) error {
 		}
 		runtime.BaseURL, runtime.Token = sb.bp.URL, sb.bp.Token
 	}
-	// Bulk upserts of 5,000 records need more than the handler's default
-	// body limit. Botpress's client gives up on a call after 60 s by
-	// default and its limit for integrations is undocumented (spec §9.6),
-	// so operations are cut short before that and answered with an
-	// instructive timeout error instead of a silent client-side failure.
-	bpHandler := botpress.NewHandler(ph, botpress.HandlerOptions{Logger: logger, Runtime: runtime, MaxBodyBytes: httpapi.DefaultMaxBodyBytes, RequestID: httpapi.RequestID, Timeout: c.BotpressTimeout})
 	keys := httpapi.ParseAPIKeys(apiKeys)
-	server, err := httpapi.New(httpapi.Config{
-		Logger:          logger,
-		Metrics:         metrics,
-		Registry:        reg,
-		ActionContext:   actionContext,
-		APIKeys:         keys,
-		BotpressPlanhat: bpHandler,
+	handler, err := server.New(server.Options{
+		Registry:  reg,
+		Metrics:   metrics,
+		Logger:    logger,
+		Version:   Version,
+		UserAgent: "planbridge/" + Version,
+		// Sandbox mode needs no loopback exemption: the emulator's own
+		// host:port is allowed as the default Planhat URL, and a blanket
+		// exemption would let any caller reach every local port.
+		Policy: integrations.HostPolicy{
+			Extra: integrations.ParseAllowHosts(c.AllowHosts),
+		},
+		DefaultAPIURL:       defaultAPIURL,
+		DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
+		Runtime:             runtime,
+		// Bulk upserts of 5,000 records need more than the Botpress door's
+		// default body limit. Botpress's client gives up on a call after
+		// 60 s by default and its limit for integrations is undocumented
+		// (spec §9.6), so operations are cut short before that and
+		// answered with an instructive timeout error instead of a silent
+		// client-side failure.
+		MaxBodyBytes:    httpapi.DefaultMaxBodyBytes,
+		BotpressTimeout: c.BotpressTimeout,
 		BotpressSecret:  c.BotpressSecret,
-		Version:         Version,
+		APIKeys:         keys,
+		ActionContext:   actionContext,
 	})
 	if err != nil {
 		return err
 	}
 	httpServer := &http.Server{
-		Handler:           server,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      writeTimeout(c.BotpressTimeout),
@@ -287,7 +287,7 @@ func (c *serveCmd) Run(env *Env) error {
 
 	err = serveUntilDone(env.Ctx, httpServer, ln, c.ShutdownTimeout, func() {
 		logger.Info("shutting down", "grace", c.ShutdownTimeout)
-		server.Drain()
+		handler.Drain()
 	})
 	if errors.Is(err, errShutdownIncomplete) {
 		return err

@@ -25,11 +25,7 @@ import (
 func startServe(t *testing.T, env map[string]string) (string, string) {
 	t.Helper()
 	c := startServeCommand(t, env)
-	t.Cleanup(func() {
-		if code := c.stop(t); code != 0 {
-			t.Errorf("serve exited %d; stderr:\n%s", code, c.Stderr)
-		}
-	})
+	t.Cleanup(func() { c.stopOK(t) })
 	return c.BaseURL, c.Stdout.String()
 }
 
@@ -528,9 +524,7 @@ func TestServeDrainsInFlightRequests(t *testing.T) {
 	default:
 	}
 
-	if code := c.stop(t); code != 0 {
-		t.Errorf("serve exited %d after a graceful stop; stderr:\n%s", code, c.Stderr)
-	}
+	c.stopOK(t)
 	// The answer was written before serve returned; the client may still
 	// be reading it.
 	select {

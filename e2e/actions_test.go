@@ -298,16 +298,14 @@ func keys(m map[string]any) []string {
 func (s *stack) emulatorField(t *testing.T, f family, id string, names ...string) string {
 	t.Helper()
 	collection := f.collection()
-	for _, o := range s.planhat.Objects(collection) {
-		if o["_id"] == id {
-			for _, n := range names {
-				if v, ok := o[n].(string); ok {
-					return v
-				}
-			}
-			return ""
+	o, ok := s.planhat.Object(collection, id)
+	if !ok {
+		t.Fatalf("emulator collection %q has no %s", collection, id)
+	}
+	for _, n := range names {
+		if v, ok := o[n].(string); ok {
+			return v
 		}
 	}
-	t.Fatalf("emulator collection %q has no %s", collection, id)
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/planhat"
 )
 
@@ -122,12 +123,11 @@ func BenchmarkActionTriggeredParallel(b *testing.B) {
 // decoding, registry, Planhat call) for comparison with the Botpress door.
 func BenchmarkRESTGetCompany(b *testing.B) {
 	s := newStack(b)
-	body := mustJSON(map[string]any{"id": s.firstID(b, "companies")})
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	body := string(mustJSON(map[string]any{"id": s.firstID(b, "companies")}))
+	header := http.Header{"Authorization": {"Bearer " + apiKey}}
 	for b.Loop() {
-		req, _ := http.NewRequest(http.MethodPost, s.url+"/v1/actions/getCompany", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+apiKey)
-		req.Header.Set("Content-Type", "application/json")
-		doBench(b, client, req)
+		if a := roundtrip.Do(b, http.MethodPost, s.url+"/v1/actions/getCompany", "application/json", body, header); a.Status != http.StatusOK {
+			b.Fatalf("status %d", a.Status)
+		}
 	}
 }

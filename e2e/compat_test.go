@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -198,5 +197,3 @@ func TestUpstreamRequestTable(t *testing.T) {
 		}
 	})
 }
-
-var _ = json.Valid

@@ -15,7 +15,6 @@ import (
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
 	"github.com/planbridge/planbridge/internal/syncbuffer"
-	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
 // TestExtraActions covers the task-shaped actions beyond CRUD, including
@@ -292,8 +291,6 @@ func TestBotpressDoorSecret(t *testing.T) {
 		t.Errorf("health = %d", r.StatusCode)
 	}
 }
-
-var _ = planhattest.WithSeed
 
 // TestBotpressDoorBadBodies sends what Botpress never should: a body over
 // the limit, a form instead of JSON, a configuration header that is not

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
 
@@ -32,12 +33,8 @@ func TestLogsCarryRequestIDsAndNoSecrets(t *testing.T) {
 	s.planhat.FailNext(0, 0)
 	s.postWebhook(t, "/"+webhookSecret+"/company/updated", nil, `{"_id":"x"}`)
 	s.postWebhook(t, "/wrong-secret-value-456/company/updated", nil, `{"_id":"x"}`)
-	req, _ := http.NewRequest(http.MethodPost, s.url+"/v1/actions/getCompany", strings.NewReader(`{"id":"`+companyID+`"}`))
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-	}
+	roundtrip.Do(t, http.MethodPost, s.url+"/v1/actions/getCompany", "application/json", `{"id":"`+companyID+`"}`,
+		http.Header{"Authorization": {"Bearer " + apiKey}})
 
 	out := logs.String()
 	for name, secret := range map[string]string{

@@ -1,28 +1,23 @@
 package e2e_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
 // scrape reads the server's /metrics text.
 func (s *stack) scrape(t *testing.T) string {
 	t.Helper()
-	resp, err := http.Get(s.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	a := roundtrip.Do(t, http.MethodGet, s.url+"/metrics", "", "", nil)
+	if a.Status != http.StatusOK {
+		t.Fatalf("/metrics = %d, %s", a.Status, a.Body)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("/metrics = %d, %v", resp.StatusCode, err)
-	}
-	return string(b)
+	return a.Body
 }
 
 // TestMetricsPerToken drives two installations with different Planhat

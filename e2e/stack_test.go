@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/planbridge/planbridge/botpress/botpresstest"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/internal/server"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
@@ -35,7 +35,6 @@ type stack struct {
 	url      string // planbridge base URL
 	door     string // the Botpress door URL including the secret
 	reg      *actions.Registry
-	metrics  *httpapi.Metrics
 	config   map[string]any // a good Botpress configuration
 	phClient *planhat.Client
 }
@@ -82,21 +81,6 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	metrics := httpapi.NewMetrics()
-	integration, err := integrations.NewPlanhat(integrations.PlanhatOptions{
-		Registry:      reg,
-		Policy:        integrations.HostPolicy{AllowLoopback: true},
-		WrapTransport: metrics.PlanhatTransport,
-		ObserveAction: func(a, outcome string, d time.Duration) { metrics.ObserveAction("botpress", a, outcome, d) },
-		RateLimit:     fastLimits,
-		Retry:         fastRetry,
-		Timeout:       o.timeout,
-		Logger:        o.logger,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-
 	hs := httptest.NewUnstartedServer(nil)
 	base := "http://" + hs.Listener.Addr().String()
 	door := base + "/botpress/planhat/" + doorSecret
@@ -112,19 +96,24 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := httpapi.New(httpapi.Config{
-		Logger:        o.logger,
-		Metrics:       metrics,
-		Registry:      reg,
-		ActionContext: func(ctx context.Context) (context.Context, error) { return actions.WithPlanhat(ctx, phClient), nil },
-		APIKeys:       httpapi.ParseAPIKeys(apiKey),
-		BotpressPlanhat: botpress.NewHandler(integration, botpress.HandlerOptions{
-			Logger:    o.logger,
-			Runtime:   botpress.ClientOptions{BaseURL: bp.URL, Token: bp.Token, MaxRetries: -1},
-			RequestID: httpapi.RequestID,
-		}),
-		BotpressSecret: doorSecret,
-		Version:        "e2e",
+	// The production wiring with the stack's own settings: every
+	// emulator on loopback, fast Planhat pacing, the Botpress door's
+	// default body limit and no bound on a Botpress operation (withTimeout
+	// bounds each Planhat request instead).
+	srv, err := server.New(server.Options{
+		Registry:        reg,
+		Logger:          o.logger,
+		Version:         "e2e",
+		Policy:          integrations.HostPolicy{AllowLoopback: true},
+		PlanhatTimeout:  o.timeout,
+		RateLimit:       fastLimits,
+		Retry:           fastRetry,
+		Runtime:         botpress.ClientOptions{BaseURL: bp.URL, Token: bp.Token, MaxRetries: -1},
+		MaxBodyBytes:    botpress.DefaultMaxBodyBytes,
+		BotpressTimeout: 0,
+		BotpressSecret:  doorSecret,
+		APIKeys:         httpapi.ParseAPIKeys(apiKey),
+		ActionContext:   func(ctx context.Context) (context.Context, error) { return actions.WithPlanhat(ctx, phClient), nil },
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -132,7 +121,7 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	hs.Config.Handler = srv
 	hs.Start()
 	tb.Cleanup(hs.Close)
-	return &stack{planhat: ph, bp: bp, url: base, door: door, reg: reg, metrics: metrics, config: config, phClient: phClient}
+	return &stack{planhat: ph, bp: bp, url: base, door: door, reg: reg, config: config, phClient: phClient}
 }
 
 // configWith returns the good configuration with some fields replaced
@@ -217,5 +206,3 @@ func idOf(out map[string]any) string {
 	}
 	return ""
 }
-
-var _ = http.StatusOK

@@ -2,33 +2,20 @@ package e2e_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/internal/roundtrip"
 )
 
 // postWebhook plays a Planhat automation posting to the installation's
 // Botpress webhook URL (the Botpress emulator relays it as webhook_received).
 func (s *stack) postWebhook(t *testing.T, path string, header http.Header, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.bp.WebhookURL()+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	a := roundtrip.Do(t, http.MethodPost, s.bp.WebhookURL()+path, "application/json", body, header)
+	return a.Status, a.Body
 }
 
 func TestPlanhatWebhookEvents(t *testing.T) {

@@ -1,0 +1,107 @@
+package server_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/httpapi"
+	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/internal/roundtrip"
+	"github.com/planbridge/planbridge/internal/server"
+	"github.com/planbridge/planbridge/planhat/planhattest"
+)
+
+// TestNewWiresBothDoorsAndMetrics drives each door once and checks that
+// the options reach them: the Botpress door's secret and body limit, the
+// REST door's keys and action context, and one set of metrics that counts
+// the Botpress action and its Planhat call under the token's fingerprint.
+func TestNewWiresBothDoorsAndMetrics(t *testing.T) {
+	t.Parallel()
+	emu := planhattest.NewServer(t, planhattest.WithSeed(1))
+	reg, err := actions.PlanhatRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret, key, maxBody = "door-secret", "api-key", 2048
+	h, err := server.New(server.Options{
+		Registry:       reg,
+		Metrics:        httpapi.NewMetrics(),
+		Version:        "test",
+		Policy:         integrations.HostPolicy{AllowLoopback: true},
+		MaxBodyBytes:   maxBody,
+		BotpressSecret: secret,
+		APIKeys:        httpapi.ParseAPIKeys(key),
+		ActionContext: func(context.Context) (context.Context, error) {
+			return nil, errors.New("no Planhat here: set PLANHAT_TOKEN")
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+
+	cfg, err := json.Marshal(map[string]string{"apiToken": emu.Token, "apiUrl": emu.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := http.Header{}
+	for k, v := range map[string]string{
+		botpress.HeaderOperation: "action_triggered", botpress.HeaderBotID: "b", botpress.HeaderBotUserID: "u",
+		botpress.HeaderIntegrationID: "i", botpress.HeaderIntegrationAlias: "planhat", botpress.HeaderWebhookID: "w",
+		botpress.HeaderConfiguration: base64.StdEncoding.EncodeToString(cfg),
+	} {
+		header.Set(k, v)
+	}
+	id := emu.Objects("companies")[0]["_id"].(string)
+	door := hs.URL + "/botpress/planhat/" + secret
+	action := `{"type":"getCompany","input":{"id":"` + id + `"}}`
+	if a := roundtrip.Do(t, http.MethodPost, door, "application/json", action, header); a.Status != http.StatusOK || !strings.Contains(a.Body, id) {
+		t.Errorf("getCompany through the Botpress door = %d %s", a.Status, a.Body)
+	}
+	if a := roundtrip.Do(t, http.MethodPost, hs.URL+"/botpress/planhat/wrong", "application/json", action, header); a.Status != http.StatusUnauthorized {
+		t.Errorf("wrong door secret = %d %s, want 401", a.Status, a.Body)
+	}
+	huge := `{"type":"getCompany","input":{"id":"` + strings.Repeat("x", maxBody) + `"}}`
+	if a := roundtrip.Do(t, http.MethodPost, door, "application/json", huge, header); a.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("body over MaxBodyBytes = %d %s, want 413", a.Status, a.Body)
+	}
+
+	rest := hs.URL + "/v1/actions/getCompany"
+	if a := roundtrip.Do(t, http.MethodPost, rest, "application/json", `{"id":"`+id+`"}`, nil); a.Status != http.StatusUnauthorized {
+		t.Errorf("REST call without a key = %d %s, want 401", a.Status, a.Body)
+	}
+	bearer := http.Header{"Authorization": {"Bearer " + key}}
+	if a := roundtrip.Do(t, http.MethodPost, rest, "application/json", `{"id":"`+id+`"}`, bearer); a.Status != http.StatusServiceUnavailable || !strings.Contains(a.Body, "PLANHAT_TOKEN") {
+		t.Errorf("REST call with the action context's error = %d %s, want 503 naming PLANHAT_TOKEN", a.Status, a.Body)
+	}
+
+	m := roundtrip.Do(t, http.MethodGet, hs.URL+"/metrics", "", "", nil)
+	if m.Status != http.StatusOK {
+		t.Fatalf("/metrics = %d %s", m.Status, m.Body)
+	}
+	for _, want := range []string{
+		`planbridge_actions_total{action="getCompany",door="botpress",outcome="ok"} 1`,
+		`planbridge_planhat_requests_total{code="200",token="` + integrations.TokenFingerprint(emu.Token) + `"} 1`,
+	} {
+		if !strings.Contains(m.Body, want+"\n") {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// TestNewNeedsARegistry refuses to build a server with no actions.
+func TestNewNeedsARegistry(t *testing.T) {
+	t.Parallel()
+	if _, err := server.New(server.Options{}); err == nil {
+		t.Error("New without a Registry succeeded")
+	}
+}
