@@ -132,7 +132,17 @@ func FuzzDecodeActionInput(f *testing.F) {
 		if be.Code == "" || be.Message == "" {
 			t.Fatalf("empty code or message: %+v", be)
 		}
-		if len(body) >= 8 && !strings.Contains(strings.ToLower(ct), strings.ToLower(body)) && strings.Contains(be.Message, body) {
+		if be.Status == http.StatusUnsupportedMediaType {
+			// A refused content type is decided before the body is read, so
+			// the message must not depend on the body at all. (Comparing with
+			// a substring check here mistook a quoted content type that
+			// happened to contain the body for an echo.)
+			_, other := DecodeActionInput(ct, strings.NewReader("{}"), limit)
+			var obe *BodyError
+			if !errors.As(other, &obe) || obe.Message != be.Message {
+				t.Fatalf("the 415 message depends on the body: %q vs %v", be.Message, other)
+			}
+		} else if len(body) >= 8 && !strings.Contains(strings.ToLower(ct), strings.ToLower(body)) && strings.Contains(be.Message, body) {
 			t.Fatalf("message echoes the body: %s", be.Message)
 		}
 	})
