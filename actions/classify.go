@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,7 +47,7 @@ func Classify(err error) ErrorInfo {
 	switch {
 	case errors.As(err, &inputErr):
 		return ErrorInfo{Code: CodeInvalidInput, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-			Message: "The input is invalid: " + inputDetails(inputErr) + ". Fix it and call " + nameOr(inputErr.Action, "the action") + " again."}
+			Message: "The input is invalid: " + inputErr.details() + ". Fix it and call " + cmp.Or(inputErr.Action, "the action") + " again."}
 	case errors.As(err, &unknownErr):
 		return ErrorInfo{Code: CodeUnknownAction, UserFixable: true, HTTPStatus: http.StatusNotFound,
 			Message: capitalize(unknownErr.Error()) + "."}
@@ -69,7 +70,7 @@ func Classify(err error) ErrorInfo {
 			msg = validErr.Field + ": " + msg
 		}
 		return ErrorInfo{Code: CodeInvalidInput, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-			Message: "Planhat cannot accept this " + nameOr(validErr.Model, "record") + ": " + msg + "."}
+			Message: "Planhat cannot accept this " + cmp.Or(validErr.Model, "record") + ": " + msg + "."}
 	case errors.As(err, &bulkErr):
 		return classifyBulk(bulkErr)
 	case errors.Is(err, planhat.ErrUnauthorized):
@@ -129,10 +130,10 @@ func classifyBulk(e *planhat.BulkError) ErrorInfo {
 	failed := len(r.CreatedErrors) + len(r.UpdatedErrors) + len(r.PermissionErrors)
 	if failed == len(r.PermissionErrors) && failed > 0 && r.Created+r.Updated+r.NonUpdates == 0 {
 		return ErrorInfo{Code: CodeForbidden, UserFixable: true, HTTPStatus: http.StatusBadGateway,
-			Message: fmt.Sprintf("Planhat refused all %d items for lack of permission: in Planhat, open Settings > Private Apps and grant the app access to %s.", failed, nameOr(e.Model, "this model"))}
+			Message: fmt.Sprintf("Planhat refused all %d items for lack of permission: in Planhat, open Settings > Private Apps and grant the app access to %s.", failed, cmp.Or(e.Model, "this model"))}
 	}
 	msg := fmt.Sprintf("Planhat upserted only part of the %s items: %d created, %d updated, %d unchanged, %d failed",
-		nameOr(e.Model, "bulk"), r.Created, r.Updated, r.NonUpdates, failed)
+		cmp.Or(e.Model, "bulk"), r.Created, r.Updated, r.NonUpdates, failed)
 	if first := firstBulkError(r); first != "" {
 		msg += " (first error: " + first + ")"
 	}
@@ -144,25 +145,10 @@ func classifyBulk(e *planhat.BulkError) ErrorInfo {
 func firstBulkError(r *planhat.BulkResult) string {
 	for _, list := range [][]planhat.BulkItemError{r.CreatedErrors, r.UpdatedErrors, r.PermissionErrors} {
 		if len(list) > 0 {
-			s := list[0].Message
-			if len(s) > 200 {
-				s = s[:200] + "…"
-			}
-			return s
+			return truncate(list[0].Message, 200)
 		}
 	}
 	return ""
-}
-
-func inputDetails(e *InputError) string {
-	parts := make([]string, 0, len(e.Fields)+1)
-	if e.Problem != "" {
-		parts = append(parts, e.Problem)
-	}
-	for _, f := range e.Fields {
-		parts = append(parts, f.String())
-	}
-	return strings.Join(parts, "; ")
 }
 
 // modelOf names the Planhat collection an API error concerns, e.g. "companies".
@@ -209,13 +195,6 @@ func isNetwork(err error) bool {
 	var oe *net.OpError
 	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-func nameOr(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }
 
 func capitalize(s string) string {

@@ -4,18 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/planbridge/planbridge/internal/golden"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // env is one emulated Planhat tenant, a client for it and the Planhat
 // registry, wired exactly as a door wires them.
@@ -105,8 +101,9 @@ func (e *env) checkOutput(tb testing.TB, name string, out map[string]any) {
 	}
 }
 
-// golden compares got (as indented JSON) with testdata/name.golden.
-func golden(tb testing.TB, name string, got any) {
+// goldenJSON compares got (as indented JSON) with testdata/name.golden,
+// rewriting the file under -update.
+func goldenJSON(tb testing.TB, name string, got any) {
 	tb.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -115,22 +112,5 @@ func golden(tb testing.TB, name string, got any) {
 	if err := enc.Encode(got); err != nil {
 		tb.Fatal(err)
 	}
-	b := buf.Bytes()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		tb.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
-	}
+	golden.Check(tb, filepath.Join("testdata", name+".golden"), buf.Bytes())
 }

@@ -38,6 +38,13 @@ func (e *InputError) Error() string {
 		b.WriteString(e.Action)
 	}
 	b.WriteString(": ")
+	b.WriteString(e.details())
+	return b.String()
+}
+
+// details joins the problem and the field problems with "; ", the part of
+// the message Error and Classify share.
+func (e *InputError) details() string {
 	parts := make([]string, 0, len(e.Fields)+1)
 	if e.Problem != "" {
 		parts = append(parts, e.Problem)
@@ -45,8 +52,7 @@ func (e *InputError) Error() string {
 	for _, f := range e.Fields {
 		parts = append(parts, f.String())
 	}
-	b.WriteString(strings.Join(parts, "; "))
-	return b.String()
+	return strings.Join(parts, "; ")
 }
 
 // inputErrorf returns an InputError for one field; action code uses it for
@@ -122,8 +128,14 @@ const (
 )
 
 func quote(s string) string {
-	if len(s) > 80 {
-		s = s[:80] + "…"
+	return "\"" + strings.ReplaceAll(truncate(s, 80), "\"", "'") + "\""
+}
+
+// truncate cuts s to its first n bytes and marks the cut with "…"; callers
+// bound caller-supplied text in messages, where a cut rune is harmless.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
 	}
-	return "\"" + strings.ReplaceAll(s, "\"", "'") + "\""
+	return s
 }

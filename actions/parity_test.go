@@ -88,7 +88,7 @@ func TestUpstreamAssetParity(t *testing.T) {
 			}
 			transcript = append(transcript, step)
 		}
-		golden(t, "parity_"+action, transcript)
+		goldenJSON(t, "parity_"+action, transcript)
 	}
 
 	// What went over the wire: only given fields on update, companyId and

@@ -193,7 +193,7 @@ func assetActions() []*Action {
 		"Lists assets from Planhat, optionally only those of one company (companyId), one page at a time: limit 1 to 2000 (default 100), offset to page, "+
 			"sort by a field (prefix - for descending) and select fields (comma-separated).",
 		func(ctx context.Context, in ListAssetsInput) (ListAssetsOutput, error) {
-			opts, err := listInput{CompanyID: in.CompanyID, Limit: in.Limit, Offset: in.Offset, Sort: in.Sort, Select: in.Select}.options(m)
+			opts, err := listInput{CompanyID: in.CompanyID, Limit: in.Limit, Offset: in.Offset, Sort: in.Sort, Select: in.Select}.options()
 			if err != nil {
 				return ListAssetsOutput{}, err
 			}
@@ -213,9 +213,7 @@ func assetActions() []*Action {
 			}
 			return out, nil
 		}, ReadOnly(), InGroup("Assets"))
-	list.Input.Properties["limit"].Minimum = jsonschema.Ptr(1.0)
-	list.Input.Properties["limit"].Maximum = jsonschema.Ptr(float64(m.MaxLimit))
-	list.Input.Properties["offset"].Minimum = jsonschema.Ptr(0.0)
+	pagingBounds(list.Input, m)
 
 	del := New("deleteAsset", "Delete Asset",
 		"Deletes one asset from Planhat; this cannot be undone. Pick it with assetId: its _id, extid-<externalId> or srcid-<sourceId>. "+

@@ -279,11 +279,9 @@ func logNoteAction() *Action {
 // upsertNote writes a note through the bulk endpoint, which matches it by
 // externalId, then reads it back so the output is the same as a create's.
 func upsertNote(ctx context.Context, c *planhat.Client, n planhat.Note) (map[string]any, error) {
+	// A zero date stays out of the body: FlexTime fields are omitzero.
 	conv := planhat.Conversation{Type: "note", CompanyID: n.CompanyID, Subject: n.Subject, Description: n.Description,
-		ExternalID: n.ExternalID, ActivityTags: n.ActivityTags, Custom: n.Custom, UseSubject: n.Subject != ""}
-	if !n.Date.IsZero() {
-		conv.Date = planhat.NewTime(n.Date)
-	}
+		ExternalID: n.ExternalID, ActivityTags: n.ActivityTags, Custom: n.Custom, UseSubject: n.Subject != "", Date: planhat.NewTime(n.Date)}
 	for i, id := range n.UserIDs {
 		conv.Users = append(conv.Users, planhat.ConversationUser{ID: id})
 		if i == 0 {
@@ -345,10 +343,7 @@ func createTicketAction() *Action {
 				return CreateTicketOutput{}, err
 			}
 			t := planhat.Ticket{SourceID: in.SourceID, Email: in.Email, Subject: in.Subject, Description: in.Description, Status: in.Status,
-				CompanyID: in.CompanyID, CompanyExternalID: in.CompanyExternalID, Custom: in.Custom}
-			if !date.IsZero() {
-				t.Date = planhat.NewTime(date)
-			}
+				CompanyID: in.CompanyID, CompanyExternalID: in.CompanyExternalID, Custom: in.Custom, Date: planhat.NewTime(date)}
 			res, err := bulkResult(c.UpsertTickets(ctx, []planhat.Ticket{t}))
 			if err != nil {
 				return CreateTicketOutput{}, err
@@ -404,13 +399,8 @@ func logCallAction() *Action {
 			if err != nil {
 				return nil, err
 			}
-			call := planhat.Call{Nr: in.Nr, UserID: in.UserID, ExternalUserID: in.ExternalUserID, AgentID: in.AgentID, Waiting: planhat.FlexNumber(in.Waiting)}
-			if !start.IsZero() {
-				call.Start = planhat.NewTime(start)
-			}
-			if !end.IsZero() {
-				call.End = planhat.NewTime(end)
-			}
+			call := planhat.Call{Nr: in.Nr, UserID: in.UserID, ExternalUserID: in.ExternalUserID, AgentID: in.AgentID, Waiting: planhat.FlexNumber(in.Waiting),
+				Start: planhat.NewTime(start), End: planhat.NewTime(end)}
 			logged, err := c.LogCall(ctx, call)
 			if err != nil {
 				return nil, err
@@ -544,10 +534,7 @@ func pushMetricsAction() *Action {
 				if err != nil {
 					return PushMetricsOutput{}, err
 				}
-				ms[i] = planhat.Metric{DimensionID: mi.DimensionID, Value: mi.Value, ExternalID: mi.ExternalID, Model: mi.Model}
-				if !date.IsZero() {
-					ms[i].Date = planhat.NewTime(date)
-				}
+				ms[i] = planhat.Metric{DimensionID: mi.DimensionID, Value: mi.Value, ExternalID: mi.ExternalID, Model: mi.Model, Date: planhat.NewTime(date)}
 			}
 			c, err := planhatClient(ctx)
 			if err != nil {

@@ -45,12 +45,9 @@ var (
 	fOwner      = fieldDoc{"ownerId", "string", "The Planhat user (team member) who owns the record: their _id.", false}
 )
 
-// modelFields lists the well-known fields per Planhat model name.
+// modelFields lists the well-known fields per Planhat model name. Assets
+// have none: their actions keep the upstream integration's own fields.
 var modelFields = map[string][]fieldDoc{
-	"asset": {fName, fCompanyID, fExternalID, fSourceID, fCustom,
-		{"serialNumber", "string", "The asset's serial number.", false},
-		{"status", "string", "The asset's status.", false},
-		{"value", "number", "The asset's monetary value.", false}, fCurrency, fOwner},
 	"campaign": {fName, fCompanyID, fExternalID, fSourceID, fCustom,
 		{"campaignPurpose", "string", "What the campaign is for.", false}},
 	"churn": {fCompanyID, fSourceID,

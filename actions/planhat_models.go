@@ -441,7 +441,9 @@ type listInput struct {
 // reservedListParams cannot be passed as filters: they have their own fields.
 var reservedListParams = []string{"limit", "offset", "sort", "select", "companyId"}
 
-func (in listInput) options(m *planhat.Model) (*planhat.ListOptions, error) {
+// options turns the input into the client's list options; it refuses
+// filters that would shadow a top-level field.
+func (in listInput) options() (*planhat.ListOptions, error) {
 	opts := &planhat.ListOptions{Limit: in.Limit, Offset: in.Offset, Sort: in.Sort,
 		Select: splitList(in.Select), CompanyIDs: splitList(in.CompanyID)}
 	for _, k := range slices.Sorted(maps.Keys(in.Filters)) {
@@ -474,15 +476,21 @@ func (f family) listSchema() *jsonschema.Schema {
 		panic(err)
 	}
 	m := f.model
-	s.Properties["limit"].Minimum = jsonschema.Ptr(1.0)
-	s.Properties["limit"].Maximum = jsonschema.Ptr(float64(m.MaxLimit))
+	pagingBounds(s, m)
 	s.Properties["limit"].Description = fmt.Sprintf("How many records to return at most, 1 to %d; Planhat's default is %d.", m.MaxLimit, m.DefaultLimit)
-	s.Properties["offset"].Minimum = jsonschema.Ptr(0.0)
 	if m.CompanyField == "" {
 		delete(s.Properties, "companyId")
 		s.PropertyOrder = slices.DeleteFunc(s.PropertyOrder, func(p string) bool { return p == "companyId" })
 	}
 	return s
+}
+
+// pagingBounds limits a list input's limit to 1..m.MaxLimit and its offset
+// to non-negative values, as Planhat does.
+func pagingBounds(in *jsonschema.Schema, m *planhat.Model) {
+	in.Properties["limit"].Minimum = jsonschema.Ptr(1.0)
+	in.Properties["limit"].Maximum = jsonschema.Ptr(float64(m.MaxLimit))
+	in.Properties["offset"].Minimum = jsonschema.Ptr(0.0)
 }
 
 func (f family) listOutputSchema() *jsonschema.Schema {
@@ -504,7 +512,7 @@ func (f family) listAction() *Action {
 	desc += " sort with sort (prefix - for descending), pick fields with select, and pass other Planhat filters in filters."
 	return New("list"+f.plural, "List "+f.group, desc,
 		func(ctx context.Context, in listInput) (map[string]any, error) {
-			opts, err := in.options(model)
+			opts, err := in.options()
 			if err != nil {
 				return nil, err
 			}

@@ -94,11 +94,21 @@ func (r *Registry) All() []*Action {
 // Errors: *UnknownActionError, *InputError (nothing was run), or whatever the
 // action returned; pass any of them to Classify to answer the caller.
 func (r *Registry) Call(ctx context.Context, name string, input json.RawMessage) (json.RawMessage, error) {
-	a, ok := r.Get(name)
-	if !ok {
-		return nil, &UnknownActionError{Name: name, Suggestion: r.closest(name)}
+	a, err := r.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
 	return a.Call(ctx, input)
+}
+
+// Lookup returns the named action, or an *UnknownActionError suggesting the
+// closest registered name, so doors can refuse an unknown name before
+// preparing a call.
+func (r *Registry) Lookup(name string) (*Action, error) {
+	if a, ok := r.Get(name); ok {
+		return a, nil
+	}
+	return nil, &UnknownActionError{Name: name, Suggestion: r.closest(name)}
 }
 
 // closest returns the registered name nearest to name, if it is near enough

@@ -250,9 +250,11 @@ func (v *validator) object(s *jsonschema.Schema, obj map[string]any, path string
 			v.value(s.AdditionalProperties, x, joinPath(path, name))
 		}
 	}
-	for _, name := range unknown {
-		accepted := slices.Sorted(maps.Keys(s.Properties))
-		v.add(joinPath(path, name), "unknown field: remove it (accepted fields: "+strings.Join(accepted, ", ")+")")
+	if len(unknown) > 0 {
+		accepted := strings.Join(slices.Sorted(maps.Keys(s.Properties)), ", ")
+		for _, name := range unknown {
+			v.add(joinPath(path, name), "unknown field: remove it (accepted fields: "+accepted+")")
+		}
 	}
 	if s.MinProperties != nil && len(obj) < *s.MinProperties {
 		v.add(path, fmt.Sprintf("must have at least %d %s", *s.MinProperties, plural(*s.MinProperties, "field")))
@@ -283,7 +285,8 @@ func typeMatches(got string, want []string) bool {
 	return false
 }
 
-// jsonTypeOf names the JSON type of a value decoded by encoding/json.
+// jsonTypeOf names the JSON type of a value decoded by encoding/json into
+// any (numbers are float64: parseInput does not use json.Number).
 func jsonTypeOf(x any) string {
 	switch x := x.(type) {
 	case nil:
@@ -292,11 +295,6 @@ func jsonTypeOf(x any) string {
 		return "boolean"
 	case float64:
 		if x == math.Trunc(x) && !math.IsInf(x, 0) {
-			return "integer"
-		}
-		return "number"
-	case json.Number:
-		if _, err := x.Int64(); err == nil {
 			return "integer"
 		}
 		return "number"

@@ -3,8 +3,6 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +11,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/planbridge/planbridge/internal/secret"
 )
 
 type requestIDKey struct{}
@@ -181,23 +181,23 @@ func limitBody(limit int64, next http.Handler) http.Handler {
 	})
 }
 
-// APIKeys holds the accepted REST/MCP API keys as SHA-256 digests, so the
+// APIKeys holds the accepted REST/MCP API keys as a secret.Set, so the
 // comparison is constant-time regardless of key length and the keys
 // themselves are not kept in memory longer than parsing.
 type APIKeys struct {
-	digests [][sha256.Size]byte
+	set *secret.Set
 }
 
 // ParseAPIKeys reads a comma-separated key list (PLANBRIDGE_API_KEYS),
 // ignoring blanks around commas.
 func ParseAPIKeys(list string) *APIKeys {
-	k := &APIKeys{}
+	var keys []string
 	for part := range strings.SplitSeq(list, ",") {
 		if part = strings.TrimSpace(part); part != "" {
-			k.digests = append(k.digests, sha256.Sum256([]byte(part)))
+			keys = append(keys, part)
 		}
 	}
-	return k
+	return &APIKeys{set: secret.NewSet(keys...)}
 }
 
 // Len reports how many keys are configured.
@@ -205,22 +205,13 @@ func (k *APIKeys) Len() int {
 	if k == nil {
 		return 0
 	}
-	return len(k.digests)
+	return k.set.Len()
 }
 
-// Valid reports whether key is one of the configured keys. Every stored key
-// is compared, so timing reveals neither which key matched nor how many
-// bytes of a guess were right.
+// Valid reports whether key is one of the configured keys, in constant
+// time (see secret.Set.Match); an empty key is never valid.
 func (k *APIKeys) Valid(key string) bool {
-	if k == nil || key == "" {
-		return false
-	}
-	d := sha256.Sum256([]byte(key))
-	match := 0
-	for i := range k.digests {
-		match |= subtle.ConstantTimeCompare(d[:], k.digests[i][:])
-	}
-	return match == 1
+	return k != nil && k.set.Match(key)
 }
 
 // errNoCredentials and errBadCredentials tell the two 401 cases apart so the

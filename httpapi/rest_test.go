@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
@@ -65,25 +65,16 @@ type result struct {
 	body   []byte
 }
 
+// do sends one request to the server, with auth as the Authorization
+// header when not empty.
 func (e *restEnv) do(t *testing.T, method, path, auth, contentType, body string) result {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, e.url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var header http.Header
 	if auth != "" {
-		req.Header.Set("Authorization", auth)
+		header = http.Header{"Authorization": {auth}}
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return result{status: resp.StatusCode, header: resp.Header, body: b}
+	a := roundtrip.Do(t, method, e.url+path, contentType, body, header)
+	return result{status: a.Status, header: a.Header, body: []byte(a.Body)}
 }
 
 func errorOf(t *testing.T, r result) httpapi.ErrorDetail {

@@ -7,8 +7,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"io"
 	"log/slog"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/internal/secret"
 )
 
 // DefaultMaxBodyBytes bounds REST bodies unless Config says otherwise; it
@@ -193,17 +192,16 @@ func (m *muxErrorWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter 
 // the handler runs any request that names an x-bp-operation as that
 // operation, whatever its method and path, so such a request needs the
 // secret too.
-func botpressDoor(secret string, next http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(secret))
+func botpressDoor(doorSecret string, next http.Handler) http.Handler {
+	want := secret.NewSet(doorSecret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		probe := r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/health") && r.Header.Get(botpress.HeaderOperation) == ""
-		if secret != "" && !probe {
+		if doorSecret != "" && !probe {
 			got, _, _ := strings.Cut(r.PathValue("rest"), "/")
 			if h := r.Header.Get(BotpressSecretHeader); h != "" {
 				got = h
 			}
-			g := sha256.Sum256([]byte(got))
-			if got == "" || subtle.ConstantTimeCompare(g[:], want[:]) != 1 {
+			if !want.Match(got) {
 				botpress.WriteError(w, botpress.NewError(http.StatusUnauthorized, botpress.TypeUnauthorized,
 					"Unauthorized: this planbridge server expects its shared secret; put it at the end of the integration URL (/botpress/planhat/<secret>) or in the X-Planbridge-Secret header."))
 				return

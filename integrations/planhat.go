@@ -8,8 +8,6 @@ package integrations
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/internal/secret"
 	"github.com/planbridge/planbridge/planhat"
 )
 
@@ -355,8 +354,8 @@ func (p *Planhat) Unregister(context.Context, *botpress.Request, *botpress.Regis
 
 // Action runs a registry action with the installation's Planhat client.
 func (p *Planhat) Action(ctx context.Context, req *botpress.Request, name string, input json.RawMessage) (any, error) {
-	if _, ok := p.opts.Registry.Get(name); !ok {
-		_, err := p.opts.Registry.Call(ctx, name, input)
+	action, err := p.opts.Registry.Lookup(name)
+	if err != nil {
 		return nil, ActionError(nil, name, err)
 	}
 	_, c, err := p.clientFor(req)
@@ -364,7 +363,7 @@ func (p *Planhat) Action(ctx context.Context, req *botpress.Request, name string
 		return nil, err
 	}
 	start := time.Now()
-	out, err := p.opts.Registry.Call(actions.WithPlanhat(ctx, c), name, input)
+	out, err := action.Call(actions.WithPlanhat(ctx, c), input)
 	outcome := "ok"
 	if err != nil {
 		outcome = actions.Classify(err).Code
@@ -481,18 +480,15 @@ func (p *Planhat) linkEndUser(ctx context.Context, req *botpress.Request, bp *bo
 // wins when present, but a secret in the path is removed even then (an
 // automation may send both), so it never becomes the event's model.
 func checkWebhookSecret(r *botpress.WebhookRequest, want string) (string, bool) {
-	w := sha256.Sum256([]byte(want))
-	matches := func(got string) bool {
-		g := sha256.Sum256([]byte(got))
-		return subtle.ConstantTimeCompare(g[:], w[:]) == 1 && got != ""
-	}
+	// Match refuses an empty got, so an empty segment never passes.
+	set := secret.NewSet(want)
 	seg, rest, _ := strings.Cut(strings.TrimPrefix(r.Path, "/"), "/")
-	path, inPath := r.Path, matches(seg)
+	path, inPath := r.Path, set.Match(seg)
 	if inPath {
 		path = "/" + rest
 	}
 	if got := r.Header(WebhookSecretHeader); got != "" {
-		return path, matches(got)
+		return path, set.Match(got)
 	}
 	return path, inPath
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,9 +12,8 @@ import (
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 func definition(t *testing.T) (*botpress.Definition, *actions.Registry) {
 	t.Helper()
@@ -130,22 +127,7 @@ func TestPlanhatConfigurationGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", "planhat_configuration.golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("configuration schema changed (-golden +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "planhat_configuration.golden.json"), got)
 	if strings.Contains(string(got), "\"secret\": false") {
 		t.Error("a field is explicitly not secret")
 	}

@@ -2,6 +2,7 @@ package integrations
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,9 +180,9 @@ func planhatEventFrom(item map[string]any, model, action string, now time.Time) 
 	e.UserID = firstString(item, "botpressUserId")
 	e.MessageID = firstString(item, "botpressMessageId")
 	if bp != nil {
-		e.ConversationID = cmpOr(e.ConversationID, firstString(bp, "conversationId"))
-		e.UserID = cmpOr(e.UserID, firstString(bp, "userId"))
-		e.MessageID = cmpOr(e.MessageID, firstString(bp, "messageId"))
+		e.ConversationID = cmp.Or(e.ConversationID, firstString(bp, "conversationId"))
+		e.UserID = cmp.Or(e.UserID, firstString(bp, "userId"))
+		e.MessageID = cmp.Or(e.MessageID, firstString(bp, "messageId"))
 	}
 	if e.ConversationID == "" && stem == "conversation" && e.Payload.ExternalID != "" {
 		e.ConversationID, e.inferred = e.Payload.ExternalID, true
@@ -241,13 +242,6 @@ func firstString(m map[string]any, keys ...string) string {
 		}
 	}
 	return ""
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // planhatEventNames lists every event type the integration may emit, sorted.
