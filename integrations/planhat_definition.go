@@ -297,7 +297,9 @@ func planhatReadme(all []*actions.Action) ([]byte, error) {
 		Events      []string
 	}{Version: PlanhatVersion, ActionCount: len(all), Events: planhatEventNames()}
 	for _, g := range order {
-		data.Groups = append(data.Groups, group{Name: humanTitle(g), Actions: groups[g]})
+		// Groups are already titles ("End Users", "NPS"); humanTitle would
+		// space them again ("End  Users", "N P S").
+		data.Groups = append(data.Groups, group{Name: g, Actions: groups[g]})
 	}
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, data); err != nil {

@@ -133,6 +133,32 @@ func TestPlanhatConfigurationGolden(t *testing.T) {
 	}
 }
 
+// TestPlanhatReadmeHeadings checks that every heading of hub.md is spaced
+// once between words, and that each action group heads its own section
+// under its own name.
+func TestPlanhatReadmeHeadings(t *testing.T) {
+	t.Parallel()
+	def, reg := definition(t)
+	headings := map[string]bool{}
+	for line := range strings.Lines(string(def.Readme)) {
+		if !strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimRight(line, "\n")
+		if strings.Contains(line, "  ") {
+			t.Errorf("heading %q has a double space", line)
+		}
+		headings[line] = true
+	}
+	missing := map[string]bool{}
+	for _, a := range reg.All() {
+		if h := "### " + a.Group; a.Group != "" && !headings[h] && !missing[h] {
+			missing[h] = true
+			t.Errorf("hub.md has no heading %q for the group of %s", h, a.Name)
+		}
+	}
+}
+
 // TestPlanhatReadmeChecklist checks that hub.md carries the seven items of
 // Botpress's publication checklist word for word, each ticked and followed
 // by the reason it holds, and that no item is left unticked.
