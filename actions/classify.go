@@ -127,8 +127,8 @@ func classifyBulk(e *planhat.BulkError) ErrorInfo {
 	if r == nil {
 		r = &planhat.BulkResult{}
 	}
-	failed := len(r.CreatedErrors) + len(r.UpdatedErrors) + len(r.PermissionErrors)
-	if failed == len(r.PermissionErrors) && failed > 0 && r.Created+r.Updated+r.NonUpdates == 0 {
+	failed := r.Failed()
+	if failed == len(r.PermissionErrors) && failed > 0 && r.Succeeded() == 0 {
 		return ErrorInfo{Code: CodeForbidden, UserFixable: true, HTTPStatus: http.StatusBadGateway,
 			Message: fmt.Sprintf("Planhat refused all %d items for lack of permission: in Planhat, open Settings > Private Apps and grant the app access to %s.", failed, cmp.Or(e.Model, "this model"))}
 	}
@@ -143,12 +143,7 @@ func classifyBulk(e *planhat.BulkError) ErrorInfo {
 
 // firstBulkError renders the first error entry of a bulk result, bounded.
 func firstBulkError(r *planhat.BulkResult) string {
-	for _, list := range [][]planhat.BulkItemError{r.CreatedErrors, r.UpdatedErrors, r.PermissionErrors} {
-		if len(list) > 0 {
-			return truncate(list[0].Message, 200)
-		}
-	}
-	return ""
+	return truncate(r.FirstError(), 200)
 }
 
 // modelOf names the Planhat collection an API error concerns, e.g. "companies".

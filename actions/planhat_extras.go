@@ -279,19 +279,7 @@ func logNoteAction() *Action {
 // upsertNote writes a note through the bulk endpoint, which matches it by
 // externalId, then reads it back so the output is the same as a create's.
 func upsertNote(ctx context.Context, c *planhat.Client, n planhat.Note) (map[string]any, error) {
-	// A zero date stays out of the body: FlexTime fields are omitzero.
-	conv := planhat.Conversation{Type: "note", CompanyID: n.CompanyID, Subject: n.Subject, Description: n.Description,
-		ExternalID: n.ExternalID, ActivityTags: n.ActivityTags, Custom: n.Custom, UseSubject: n.Subject != "", Date: planhat.NewTime(n.Date)}
-	for i, id := range n.UserIDs {
-		conv.Users = append(conv.Users, planhat.ConversationUser{ID: id})
-		if i == 0 {
-			conv.OwnerID = id
-		}
-	}
-	for _, id := range n.EndUserIDs {
-		conv.EndUsers = append(conv.EndUsers, planhat.Ref{ID: id})
-	}
-	res, err := bulkResult(c.Conversations().BulkUpsert(ctx, []planhat.Conversation{conv}))
+	res, err := bulkResult(c.Conversations().BulkUpsert(ctx, []planhat.Conversation{n.Conversation()}))
 	if err != nil {
 		return nil, err
 	}

@@ -599,7 +599,7 @@ func itemErrors(errs []planhat.BulkItemError) []any {
 func bulkResult(res *planhat.BulkResult, err error) (BulkOutput, error) {
 	if err != nil {
 		var be *planhat.BulkError
-		if errors.As(err, &be) && be.Result != nil && be.Result.Created+be.Result.Updated+be.Result.NonUpdates > 0 {
+		if errors.As(err, &be) && be.Result != nil && be.Result.Succeeded() > 0 {
 			return bulkOut(be.Result), nil
 		}
 		return BulkOutput{}, err
