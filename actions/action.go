@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/planbridge/planbridge/planhat"
 )
 
 // Action is one operation a bot, an agent or a person can call by name. Its
@@ -35,10 +36,14 @@ type Action struct {
 	// further effect (MCP idempotentHint).
 	Idempotent bool
 
+	// Needs lists the dependencies the action's run function uses; the
+	// constructor sets it from the function's signature.
+	Needs Need
+
 	resolveOnce sync.Once
 	resolved    *jsonschema.Resolved
 	resolveErr  error
-	run         func(ctx context.Context, obj map[string]any, raw []byte) (any, error)
+	run         func(ctx context.Context, deps Deps, obj map[string]any, raw []byte) (any, error)
 }
 
 // Option adjusts an Action built by New.
@@ -63,13 +68,27 @@ func Idempotent() Option { return func(a *Action) { a.Idempotent = true } }
 // InGroup sets the action's group.
 func InGroup(group string) Option { return func(a *Action) { a.Group = group } }
 
-// New builds an Action whose input decodes into In and whose output is Out;
-// the schemas are inferred from the types (descriptions come from
-// `jsonschema:"…"` struct tags, titles from the property names) unless an
-// option replaces them. New panics when a schema cannot be built, because
-// action sets are fixed at start-up and such a mistake must fail every test.
+// New builds an Action that needs no dependency, whose input decodes into
+// In and whose output is Out; the schemas are inferred from the types
+// (descriptions come from `jsonschema:"…"` struct tags, titles from the
+// property names) unless an option replaces them. New panics when a schema
+// cannot be built, because action sets are fixed at start-up and such a
+// mistake must fail every test.
 func New[In, Out any](name, title, description string, run func(context.Context, In) (Out, error), opts ...Option) *Action {
-	a := &Action{Name: name, Title: title, Description: description}
+	return NewWith(name, title, description, 0, func(ctx context.Context, _ Deps, in In) (Out, error) { return run(ctx, in) }, opts...)
+}
+
+// NewPlanhat builds an Action that calls Planhat: its run function receives
+// the door's Planhat client, never nil, so the action cannot run without one.
+func NewPlanhat[In, Out any](name, title, description string, run func(context.Context, *planhat.Client, In) (Out, error), opts ...Option) *Action {
+	return NewWith(name, title, description, NeedPlanhat, func(ctx context.Context, d Deps, in In) (Out, error) { return run(ctx, d.Planhat, in) }, opts...)
+}
+
+// NewWith builds an Action whose run function receives the door's Deps; the
+// pipeline runs it only when the door provides every dependency in needs,
+// so run may use those fields without checking them.
+func NewWith[In, Out any](name, title, description string, needs Need, run func(context.Context, Deps, In) (Out, error), opts ...Option) *Action {
+	a := &Action{Name: name, Title: title, Description: description, Needs: needs}
 	for _, o := range opts {
 		o(a)
 	}
@@ -92,7 +111,7 @@ func New[In, Out any](name, title, description string, run func(context.Context,
 	}
 	inType := reflect.TypeFor[In]()
 	fromMap := inType.Kind() == reflect.Map && inType.Key().Kind() == reflect.String && inType.Elem().Kind() == reflect.Interface
-	a.run = func(ctx context.Context, obj map[string]any, raw []byte) (any, error) {
+	a.run = func(ctx context.Context, deps Deps, obj map[string]any, raw []byte) (any, error) {
 		var in In
 		if fromMap {
 			in = reflect.ValueOf(obj).Convert(inType).Interface().(In)
@@ -101,15 +120,17 @@ func New[In, Out any](name, title, description string, run func(context.Context,
 			// express (e.g. an integer too large); still the caller's input.
 			return nil, &InputError{Problem: "the input does not fit the action's fields (" + jsonProblem(err) + ")"}
 		}
-		return run(ctx, in)
+		return run(ctx, deps, in)
 	}
 	return a
 }
 
-// Call validates the input against the action's schema, runs the action and
-// returns its output as JSON. Invalid input yields an *InputError listing
-// every problem field by field; nothing is called upstream in that case.
-func (a *Action) Call(ctx context.Context, input json.RawMessage) (_ json.RawMessage, err error) {
+// call validates the input against the action's schema in one pass, runs
+// the action with deps and returns its output as JSON. Invalid input yields
+// an *InputError listing every problem field by field; nothing is called
+// upstream in that case. A door lacking one of the action's needs gets a
+// *MissingDepsError before anything runs.
+func (a *Action) call(ctx context.Context, deps Deps, input json.RawMessage) (_ json.RawMessage, err error) {
 	obj, err := parseInput(input)
 	if err != nil {
 		err.(*InputError).Action = a.Name
@@ -121,26 +142,25 @@ func (a *Action) Call(ctx context.Context, input json.RawMessage) (_ json.RawMes
 	if fields := validateInput(a.Input, obj); len(fields) > 0 {
 		return nil, &InputError{Action: a.Name, Fields: fields}
 	}
-	// A second opinion from the reference validator, for any keyword the
-	// field-level walk does not implement.
-	rs, err := a.resolve()
-	if err != nil {
-		return nil, err
-	}
-	if verr := rs.Validate(obj); verr != nil {
-		return nil, &InputError{Action: a.Name, Problem: "the input does not match the schema: " + verr.Error()}
+	if missing := a.Needs &^ deps.Provides(); missing != 0 {
+		return nil, &MissingDepsError{Action: a.Name, Missing: missing}
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = &PanicError{Action: a.Name, Value: fmt.Sprint(p)}
 		}
 	}()
-	out, err := a.run(ctx, obj, input)
+	out, err := a.run(ctx, deps, obj, input)
 	if err != nil {
 		if ie, ok := err.(*InputError); ok && ie.Action == "" {
 			ie.Action = a.Name
 		}
 		return nil, err
+	}
+	if raw, ok := out.(json.RawMessage); ok {
+		// Actions that stream Planhat's answer through (lists) hand it over
+		// already encoded.
+		return raw, nil
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -160,6 +180,21 @@ func (a *Action) resolve() (*jsonschema.Resolved, error) {
 		}
 	})
 	return a.resolved, a.resolveErr
+}
+
+// MissingDepsError reports an action called through a door that lacks a
+// dependency the action needs: a wiring or configuration gap of the door,
+// which it learns at start-up from Registry.Needs.
+type MissingDepsError struct {
+	// Action is the action that could not run.
+	Action string
+	// Missing is what the door lacks.
+	Missing Need
+}
+
+// Error names the action and what it lacks.
+func (e *MissingDepsError) Error() string {
+	return "actions: " + e.Action + " needs " + e.Missing.String() + ", which this door does not provide"
 }
 
 // PanicError reports an action that panicked; the registry turns the panic

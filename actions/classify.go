@@ -7,35 +7,78 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/planbridge/planbridge/planhat"
 )
 
-// CodeNotConfigured: the configuration lacks something the action needs
-// (e.g. the tenant token for activity tracking).
-const CodeNotConfigured = "not_configured"
+// Wording is how one door tells its callers where a setting lives and
+// whom to ask: a bot builder edits the integration's configuration, a CLI
+// user sets PLANHAT_TOKEN, a REST caller asks the server's operator. Each
+// door owns its Wording; Classify fills the door's phrases into messages.
+type Wording struct {
+	// Token completes "create one under Settings > Private Apps and …",
+	// e.g. "paste it into the integration's configuration".
+	Token string
+	// Tenant completes "copy the tenant UUID from Planhat's developer
+	// settings …", e.g. "into the integration's configuration".
+	Tenant string
+	// Region, when set, says where the region or API URL is set; it
+	// follows "check the region" in parentheses.
+	Region string
+	// ListActions tells how to list the actions, e.g. "GET /v1/actions lists them".
+	ListActions string
+	// Where names what failed on our side, e.g. "the integration".
+	Where string
+	// Operator names whom to report persistent faults to.
+	Operator string
+}
 
-// Messages shared by several classifications.
-const (
-	msgUnauthorized = "Planhat rejected the API token: create one under Settings > Private Apps and paste it into the integration's configuration; " +
-		"if the token is right, check the region: a token only works on its own cluster (api-eu.planhat.com for app-eu.planhat.com, api-us2.planhat.com for app-us2, and so on)."
-	msgInternal = "An unexpected error occurred in the integration. Try again; if it keeps happening, report it to the integration's operator."
-)
+// NeutralWording is used when a door names no Wording of its own.
+var NeutralWording = Wording{
+	Token:       "configure it as planbridge's Planhat API token",
+	Tenant:      "into planbridge's Planhat configuration",
+	ListActions: "list the available actions to find the right name",
+	Where:       "planbridge",
+	Operator:    "planbridge's operator",
+}
 
 // Classify turns any error an action, the registry or the Planhat client
-// returns into a stable code and a message safe to show to the caller: what
-// went wrong and what to do. Messages never contain tokens or raw upstream
-// bodies beyond Planhat's own short error message. UserFixable is true when
-// the message is meant for the caller (fix the input or configuration, or
-// retry later) and false for faults on our side, which doors answer with a
-// generic 500. Classify(nil) returns the zero ErrorInfo.
-func Classify(err error) ErrorInfo {
+// returns into an *Error: a stable code with its properties and a message,
+// in w's wording, that says what went wrong and what to do. Messages never
+// contain tokens or raw upstream bodies beyond Planhat's own short error
+// message. UserFixable is false for faults on our side, which doors answer
+// with a generic internal error. Classify(nil, w) returns nil; a nil w
+// means NeutralWording.
+func Classify(err error, w *Wording) *Error {
 	if err == nil {
-		return ErrorInfo{}
+		return nil
 	}
+	if w == nil {
+		w = &NeutralWording
+	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e
+	}
+	e := classify(err, w)
+	spec := e.Code.Spec()
+	e.UserFixable = spec.UserFixable
+	if !e.noRetry {
+		e.Retryable = spec.Retryable
+	}
+	return &e.Error
+}
+
+// classified is an Error under construction; noRetry overrides the code's
+// retryability for this one error.
+type classified struct {
+	Error
+	noRetry bool
+}
+
+func classify(err error, w *Wording) classified {
 	var (
 		inputErr   *InputError
 		unknownErr *UnknownActionError
@@ -43,102 +86,132 @@ func Classify(err error) ErrorInfo {
 		bulkErr    *planhat.BulkError
 		apiErr     *planhat.APIError
 		panicErr   *PanicError
+		missingErr *MissingDepsError
 	)
+	c := func(code Code, msg string) classified {
+		return classified{Error: Error{Code: code, Message: msg, Err: err}}
+	}
 	switch {
 	case errors.As(err, &inputErr):
-		return ErrorInfo{Code: CodeInvalidInput, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-			Message: "The input is invalid: " + inputErr.details() + ". Fix it and call " + cmp.Or(inputErr.Action, "the action") + " again."}
+		out := c(CodeInvalidInput, "The input is invalid: "+inputErr.details()+". Fix it and call "+cmp.Or(inputErr.Action, "the action")+" again.")
+		out.Fields = inputErr.Fields
+		return out
 	case errors.As(err, &unknownErr):
-		return ErrorInfo{Code: CodeUnknownAction, UserFixable: true, HTTPStatus: http.StatusNotFound,
-			Message: capitalize(unknownErr.Error()) + "."}
+		msg := "Unknown action " + quote(unknownErr.Name) + ": "
+		if unknownErr.Suggestion != "" {
+			msg += "did you mean " + quote(unknownErr.Suggestion) + "? " + capitalize(w.ListActions) + "."
+		} else {
+			msg += w.ListActions + "."
+		}
+		return c(CodeUnknownAction, msg)
 	case errors.As(err, &panicErr):
-		return internal()
-	case errors.Is(err, ErrNoPlanhat):
-		return internal()
-	case errors.Is(err, planhat.ErrNoToken):
-		return ErrorInfo{Code: CodeNotConfigured, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-			Message: "No Planhat API token is configured: create one under Settings > Private Apps in Planhat and paste it into the integration's configuration."}
+		return internal(err, w)
+	case errors.As(err, &missingErr), errors.Is(err, planhat.ErrNoToken):
+		if missingErr != nil && missingErr.Missing&NeedPlanhat == 0 {
+			return internal(err, w)
+		}
+		return c(CodeNotConfigured, "No Planhat API token is configured: create one under Settings > Private Apps in Planhat and "+w.Token+".")
 	case errors.Is(err, planhat.ErrNoTenantToken):
-		return ErrorInfo{Code: CodeNotConfigured, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-			Message: "Tracking activities and pushing metrics need the Planhat tenant token: copy the tenant UUID from Planhat's developer settings into the integration's configuration."}
+		return c(CodeNotConfigured, "Tracking activities and pushing metrics need the Planhat tenant token: copy the tenant UUID from Planhat's developer settings "+w.Tenant+".")
 	case errors.Is(err, planhat.ErrEmptyID):
-		return ErrorInfo{Code: CodeInvalidInput, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-			Message: "An id is empty: pass the record's Planhat _id (24 hex characters), extid-<externalId> or srcid-<sourceId>."}
+		return c(CodeInvalidInput, "An id is empty: pass the record's Planhat _id (24 hex characters), extid-<externalId> or srcid-<sourceId>.")
 	case errors.As(err, &validErr):
 		msg := strings.TrimSuffix(validErr.Message, ".")
 		if validErr.Field != "" && !strings.Contains(msg, validErr.Field) {
 			msg = validErr.Field + ": " + msg
 		}
-		return ErrorInfo{Code: CodeInvalidInput, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-			Message: "Planhat cannot accept this " + cmp.Or(validErr.Model, "record") + ": " + msg + "."}
+		return c(CodeInvalidInput, "Planhat cannot accept this "+cmp.Or(validErr.Model, "record")+": "+msg+".")
 	case errors.As(err, &bulkErr):
-		return classifyBulk(bulkErr)
+		return classifyBulk(err, bulkErr)
 	case errors.Is(err, planhat.ErrUnauthorized):
-		return ErrorInfo{Code: CodeUnauthorized, UserFixable: true, HTTPStatus: http.StatusBadGateway, Message: msgUnauthorized}
+		region := "check the region"
+		if w.Region != "" {
+			region += " (" + w.Region + ")"
+		}
+		return c(CodeUnauthorized, "Planhat rejected the API token: create one under Settings > Private Apps and "+w.Token+"; "+
+			"if the token is right, "+region+": a token only works on its own cluster (api-eu.planhat.com for app-eu.planhat.com, api-us2.planhat.com for app-us2, and so on).")
 	case errors.Is(err, planhat.ErrForbidden):
-		return ErrorInfo{Code: CodeForbidden, UserFixable: true, HTTPStatus: http.StatusBadGateway,
-			Message: "Planhat refused the request: the API token's Private App lacks permission for " + modelOf(err) +
-				". In Planhat, open Settings > Private Apps, grant the app access to it, and try again."}
+		return c(CodeForbidden, "Planhat refused the request: the API token's Private App lacks permission for "+modelOf(err)+
+			". In Planhat, open Settings > Private Apps, grant the app access to it, and try again.")
 	case errors.Is(err, planhat.ErrNotFound):
-		return ErrorInfo{Code: CodeNotFound, UserFixable: true, HTTPStatus: http.StatusNotFound,
-			Message: "Planhat has no such " + singularOf(err) + ": check the id. It must be the record's Planhat _id (24 hex characters), " +
-				"extid-<externalId> or srcid-<sourceId>, and belong to the tenant of the configured token."}
+		return c(CodeNotFound, "Planhat has no such "+singularOf(err)+": check the id. It must be the record's Planhat _id (24 hex characters), "+
+			"extid-<externalId> or srcid-<sourceId>, and belong to the tenant of the configured token.")
 	case errors.Is(err, planhat.ErrRateLimited):
-		return ErrorInfo{Code: CodeRateLimited, UserFixable: true, Retryable: true, HTTPStatus: http.StatusTooManyRequests,
-			Message: "Planhat's API quota for this tenant (200 calls a minute unless raised) is used up: wait a minute and try again, " +
-				"and prefer the bulk actions for many writes."}
+		out := c(CodeRateLimited, "")
+		out.RetryAfter = retryAfter(err)
+		wait := "wait a minute"
+		if out.RetryAfter > 0 {
+			wait = "wait " + roundUp(out.RetryAfter)
+		}
+		out.Message = "Planhat's API quota for this tenant (200 calls a minute unless raised) is used up: " + wait + " and try again, " +
+			"and prefer the bulk actions for many writes."
+		return out
 	case errors.Is(err, planhat.ErrBadRequest):
 		msg := "Planhat refused the data"
 		if errors.As(err, &apiErr) && apiErr.Message != "" {
 			msg += ": " + strings.TrimSuffix(apiErr.Message, ".")
 		}
-		return ErrorInfo{Code: CodeInvalidInput, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-			Message: msg + ". Check the required fields and the ids in the input, then try again."}
+		return c(CodeInvalidInput, msg+". Check the required fields and the ids in the input, then try again.")
 	case errors.Is(err, planhat.ErrServer):
 		status := "5xx"
 		if errors.As(err, &apiErr) {
 			status = fmt.Sprint(apiErr.StatusCode)
 		}
-		return ErrorInfo{Code: CodeUpstreamError, UserFixable: true, Retryable: true, HTTPStatus: http.StatusBadGateway,
-			Message: "Planhat had an internal error (HTTP " + status + "): try again in a moment; if it persists, check Planhat's status page."}
+		return c(CodeUpstreamError, "Planhat had an internal error (HTTP "+status+"): try again in a moment; if it persists, check Planhat's status page.")
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return ErrorInfo{Code: CodeUpstreamTimeout, UserFixable: true, Retryable: true, HTTPStatus: http.StatusGatewayTimeout,
-			Message: "Planhat did not answer in time: try again; for large lists ask for a smaller page (limit)."}
+		return c(CodeUpstreamTimeout, "Planhat did not answer in time: try again; for large lists ask for a smaller page (limit).")
 	case errors.Is(err, context.Canceled):
-		return ErrorInfo{Code: CodeCanceled, Retryable: true, HTTPStatus: http.StatusServiceUnavailable,
-			Message: "The call was canceled before it finished: try again."}
+		return c(CodeCanceled, "The call was canceled before it finished: try again.")
 	case errors.As(err, &apiErr):
-		return ErrorInfo{Code: CodeUpstreamError, UserFixable: true, HTTPStatus: http.StatusBadGateway,
-			Message: fmt.Sprintf("Planhat answered with an unexpected HTTP %d: try again; if it persists, report it to the integration's operator.", apiErr.StatusCode)}
+		out := c(CodeUpstreamError, fmt.Sprintf("Planhat answered with an unexpected HTTP %d: try again; if it persists, report it to %s.", apiErr.StatusCode, w.Operator))
+		out.noRetry = true
+		return out
 	case isNetwork(err):
-		return ErrorInfo{Code: CodeUpstreamError, UserFixable: true, Retryable: true, HTTPStatus: http.StatusBadGateway,
-			Message: "Could not reach Planhat: check the configured region or API URL and the network, then try again."}
+		return c(CodeUpstreamError, "Could not reach Planhat: check the configured region or API URL and the network, then try again.")
 	}
-	return internal()
+	return internal(err, w)
 }
 
-func internal() ErrorInfo {
-	return ErrorInfo{Code: CodeInternal, HTTPStatus: http.StatusInternalServerError, Message: msgInternal}
+func internal(err error, w *Wording) classified {
+	return classified{Error: Error{Code: CodeInternal, Err: err,
+		Message: "An unexpected error occurred in " + w.Where + ". Try again; if it keeps happening, report it to " + w.Operator + "."}}
+}
+
+// retryAfter is the wait Planhat or the limiter asked for, when known.
+func retryAfter(err error) time.Duration {
+	if apiErr, ok := errors.AsType[*planhat.APIError](err); ok && apiErr.RateLimit.RetryAfter > 0 {
+		return apiErr.RateLimit.RetryAfter
+	}
+	return 0
+}
+
+// roundUp renders d in whole seconds, never "0 seconds".
+func roundUp(d time.Duration) string {
+	s := int((d + time.Second - 1) / time.Second)
+	if s <= 1 {
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", s)
 }
 
 // classifyBulk explains a bulk upsert that failed in part or in whole.
-func classifyBulk(e *planhat.BulkError) ErrorInfo {
+func classifyBulk(err error, e *planhat.BulkError) classified {
 	r := e.Result
 	if r == nil {
 		r = &planhat.BulkResult{}
 	}
 	failed := r.Failed()
 	if failed == len(r.PermissionErrors) && failed > 0 && r.Succeeded() == 0 {
-		return ErrorInfo{Code: CodeForbidden, UserFixable: true, HTTPStatus: http.StatusBadGateway,
-			Message: fmt.Sprintf("Planhat refused all %d items for lack of permission: in Planhat, open Settings > Private Apps and grant the app access to %s.", failed, cmp.Or(e.Model, "this model"))}
+		return classified{Error: Error{Code: CodeForbidden, Err: err,
+			Message: fmt.Sprintf("Planhat refused all %d items for lack of permission: in Planhat, open Settings > Private Apps and grant the app access to %s.", failed, cmp.Or(e.Model, "this model"))}}
 	}
 	msg := fmt.Sprintf("Planhat upserted only part of the %s items: %d created, %d updated, %d unchanged, %d failed",
 		cmp.Or(e.Model, "bulk"), r.Created, r.Updated, r.NonUpdates, failed)
 	if first := firstBulkError(r); first != "" {
 		msg += " (first error: " + first + ")"
 	}
-	return ErrorInfo{Code: CodePartialFailure, UserFixable: true, HTTPStatus: http.StatusBadRequest,
-		Message: msg + ". Fix the failed items and upsert them again; items that succeeded can be sent again safely when they carry an externalId or sourceId."}
+	return classified{Error: Error{Code: CodePartialFailure, Err: err,
+		Message: msg + ". Fix the failed items and upsert them again; items that succeeded can be sent again safely when they carry an externalId or sourceId."}}
 }
 
 // firstBulkError renders the first error entry of a bulk result, bounded.

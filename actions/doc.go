@@ -6,32 +6,39 @@
 // builders and LLMs, and JSON Schemas for its input and output (draft 2020-12
 // as produced by github.com/google/jsonschema-go; every property carries a
 // title and a description, as the Botpress linter demands). Actions are built
-// from ordinary Go functions with [New]:
+// from ordinary Go functions:
 //
-//	getThing := actions.New("getThing", "Get Thing", "Gets one thing by id.",
-//		func(ctx context.Context, in GetThingInput) (Thing, error) { ... },
+//	getThing := actions.NewPlanhat("getThing", "Get Thing", "Gets one thing by id.",
+//		func(ctx context.Context, c *planhat.Client, in GetThingInput) (Thing, error) { ... },
 //		actions.ReadOnly())
 //
 // # Calling
 //
-// [Registry.Call] takes the action name and the raw JSON input. The input is
-// parsed and validated against the schema before anything runs; problems come
-// back together, field by field, in an [*InputError]
-// ("companyId: required; limit: must be <= 5000"). Validation is strict about
-// types and, where the schema is closed, about unknown fields (Botpress sends
-// exactly the schema's fields); schemas of Planhat records are open, so any
-// Planhat field passes through to Planhat. A null for an optional field counts
-// as absent, because the Botpress Studio sends null for fields left empty.
+// [Registry.Invoke] is the one entry point every door uses: it looks the
+// action up, parses and validates the input in one pass, runs the action
+// with the dependencies the door hands over in [Deps] (never through the
+// context), classifies any failure and tells the registry's observers
+// (metrics, tests) and logger. Problems with the input come back together,
+// field by field ("companyId: required; limit: must be <= 5000").
+// Validation is strict about types and, where the schema is closed, about
+// unknown fields (Botpress sends exactly the schema's fields); schemas of
+// Planhat records are open, so any Planhat field passes through to Planhat.
+// A null for an optional field counts as absent, because the Botpress
+// Studio sends null for fields left empty.
+//
+// An action declares what it needs by how it is built: [New] needs nothing,
+// [NewPlanhat] receives the door's Planhat client, [NewWith] any [Deps].
+// [Registry.Unmet] tells a door at start-up which actions it cannot serve.
 //
 // # Errors
 //
-// Every door answers errors the same way through [Classify], which maps
-// input errors and the planhat client's typed errors to a stable code
-// (invalid_input, not_found, unauthorized, forbidden, rate_limited,
-// upstream_timeout, upstream_error, partial_failure, internal, ...) and a
-// message that says what to do and never contains a secret. UserFixable
-// tells the Botpress door to answer a RuntimeError (400, message shown to the
-// bot builder) rather than an internal error (500).
+// A failed call yields one [*Error]: a stable [Code] whose properties (HTTP
+// status, retryable, user-fixable, CLI exit status) sit in one table
+// ([Codes]), the real retry-after when Planhat or the limiter named one,
+// and a message that says what to do and never contains a secret. The
+// message is worded for the door's callers through its [Wording]: a bot
+// builder is told about the integration's configuration, a CLI user about
+// PLANHAT_TOKEN, a REST caller about the server's operator.
 //
 // # Planhat
 //
@@ -42,6 +49,5 @@
 // Planhat integration (createAsset, updateAsset, getAsset, listAssets,
 // deleteAsset, bulkUpsertAssets), and task-shaped helpers: findCompany,
 // findEndUserByEmail, findUserByEmail, logNote, createTicket, logCall,
-// trackActivity, trackActivities and pushMetrics. They use the Planhat client
-// the door stored in the context with [WithPlanhat].
+// trackActivity, trackActivities and pushMetrics.
 package actions

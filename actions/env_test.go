@@ -32,7 +32,7 @@ func newEnv(tb testing.TB, opts ...planhattest.Option) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{srv: srv, client: c, reg: reg, ctx: WithPlanhat(context.Background(), c)}
+	return &env{srv: srv, client: c, reg: reg, ctx: withPlanhat(context.Background(), c)}
 }
 
 // newClient builds a client for srv with its own limiter (so a 429 in one
@@ -65,7 +65,7 @@ func (e *env) callCtx(tb testing.TB, ctx context.Context, name string, v any) (m
 		}
 		raw = string(b)
 	}
-	out, err := e.reg.Call(ctx, name, json.RawMessage(raw))
+	out, err := e.reg.testCall(ctx, name, json.RawMessage(raw))
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,6 @@
 package actions
 
-import (
-	"errors"
-	"strings"
-)
+import "strings"
 
 // FieldError is one problem with one input field.
 type FieldError struct {
@@ -74,58 +71,9 @@ func (e *UnknownActionError) Error() string {
 	msg := "unknown action " + quote(e.Name)
 	if e.Suggestion != "" {
 		msg += ": did you mean " + quote(e.Suggestion) + "?"
-	} else {
-		msg += ": list the available actions to find the right name"
 	}
 	return msg
 }
-
-// ErrNoPlanhat reports an action that needs Planhat called without a Planhat
-// client in its context; it is a wiring mistake of the door, not the user's.
-var ErrNoPlanhat = errors.New("actions: no Planhat client in the context (use actions.WithPlanhat)")
-
-// ErrorInfo is the classification of an action error that every door uses
-// to answer: a stable code, a message safe to show, and how to present it.
-type ErrorInfo struct {
-	// Code is stable and machine-readable: one of the Code* constants.
-	Code string `json:"code"`
-	// Message says what went wrong and what to do; it never contains secrets
-	// or raw upstream bodies.
-	Message string `json:"message"`
-	// Retryable says whether the same call may succeed later unchanged.
-	Retryable bool `json:"retryable"`
-	// UserFixable says whether the bot builder or caller can fix it (a
-	// Botpress RuntimeError, HTTP 4xx) rather than an internal fault (500).
-	UserFixable bool `json:"userFixable"`
-	// HTTPStatus is the status the REST door should answer with.
-	HTTPStatus int `json:"-"`
-}
-
-// Error codes returned in ErrorInfo.Code.
-const (
-	// CodeInvalidInput: the input failed validation or Planhat refused the payload.
-	CodeInvalidInput = "invalid_input"
-	// CodeUnknownAction: no action has the requested name.
-	CodeUnknownAction = "unknown_action"
-	// CodeNotFound: the record does not exist in Planhat.
-	CodeNotFound = "not_found"
-	// CodeUnauthorized: Planhat rejected the API token.
-	CodeUnauthorized = "unauthorized"
-	// CodeForbidden: the token lacks the permission for this model or field.
-	CodeForbidden = "forbidden"
-	// CodeRateLimited: Planhat's request quota is used up for now.
-	CodeRateLimited = "rate_limited"
-	// CodeUpstreamTimeout: Planhat did not answer in time.
-	CodeUpstreamTimeout = "upstream_timeout"
-	// CodeUpstreamError: Planhat failed (5xx) or answered something unexpected.
-	CodeUpstreamError = "upstream_error"
-	// CodePartialFailure: a bulk call where some or all items failed.
-	CodePartialFailure = "partial_failure"
-	// CodeCanceled: the caller went away before the call finished.
-	CodeCanceled = "canceled"
-	// CodeInternal: a fault on our side.
-	CodeInternal = "internal"
-)
 
 func quote(s string) string {
 	return "\"" + strings.ReplaceAll(truncate(s, 80), "\"", "'") + "\""

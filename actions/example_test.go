@@ -33,23 +33,23 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	out, err := reg.Call(context.Background(), "greet", json.RawMessage(`{"name":"Ann"}`))
-	fmt.Println(string(out), err)
+	ctx := context.Background()
+	out, failure := reg.Invoke(ctx, actions.Invocation{Door: "example", Action: "greet", Input: json.RawMessage(`{"name":"Ann"}`)})
+	fmt.Println(string(out), failure == nil)
 
-	_, err = reg.Call(context.Background(), "greet", json.RawMessage(`{"nmae":"Ann"}`))
-	info := actions.Classify(err)
-	fmt.Println(info.Code, info.UserFixable)
-	fmt.Println(info.Message)
+	_, failure = reg.Invoke(ctx, actions.Invocation{Door: "example", Action: "greet", Input: json.RawMessage(`{"nmae":"Ann"}`)})
+	fmt.Println(failure.Code, failure.UserFixable)
+	fmt.Println(failure.Message)
 	// Output:
-	// {"greeting":"Hello, Ann!"} <nil>
+	// {"greeting":"Hello, Ann!"} true
 	// invalid_input true
 	// The input is invalid: name: required; nmae: unknown field: remove it (accepted fields: name). Fix it and call greet again.
 }
 
-// ExampleRegistry_Call runs a Planhat action against the in-process
-// emulator: the door puts a Planhat client into the context, the registry
-// validates the input and shapes the output.
-func ExampleRegistry_Call() {
+// ExampleRegistry_Invoke runs a Planhat action against the in-process
+// emulator: the door hands its Planhat client over in Deps, the registry
+// validates the input, runs the action and classifies any failure.
+func ExampleRegistry_Invoke() {
 	emu := planhattest.New(planhattest.WithToken("demo-token"), planhattest.WithRateLimit(1000, time.Minute))
 	hs := httptest.NewServer(emu.Handler())
 	defer hs.Close()
@@ -65,11 +65,11 @@ func ExampleRegistry_Call() {
 		fmt.Println(err)
 		return
 	}
-	ctx := actions.WithPlanhat(context.Background(), client)
+	ctx, deps := context.Background(), actions.Deps{Planhat: client}
 
-	out, err := reg.Call(ctx, "findCompany", json.RawMessage(`{"externalId":"acme-42"}`))
-	if err != nil {
-		fmt.Println(actions.Classify(err).Message)
+	out, failure := reg.Invoke(ctx, actions.Invocation{Door: "example", Action: "findCompany", Deps: deps, Input: json.RawMessage(`{"externalId":"acme-42"}`)})
+	if failure != nil {
+		fmt.Println(failure.Message)
 		return
 	}
 	var found struct {
@@ -79,25 +79,27 @@ func ExampleRegistry_Call() {
 	_ = json.Unmarshal(out, &found)
 	fmt.Println(found.Found, found.Company.Name)
 
-	_, err = reg.Call(ctx, "getCompany", json.RawMessage(`{"externalId":"nobody"}`))
-	fmt.Println(actions.Classify(err).Code)
+	_, failure = reg.Invoke(ctx, actions.Invocation{Door: "example", Action: "getCompany", Deps: deps, Input: json.RawMessage(`{"externalId":"nobody"}`)})
+	fmt.Println(failure.Code)
 	// Output:
 	// true Acme
 	// not_found
 }
 
 // ExampleClassify shows the answer every door gives when Planhat rejects the
-// configured token: a stable code and advice, never the token.
+// configured token: a stable code and advice in the door's own words, never
+// the token.
 func ExampleClassify() {
 	err := fmt.Errorf("getting company: %w", &planhat.APIError{StatusCode: 401, Method: "GET", Path: "/companies/extid-acme"})
-	info := actions.Classify(err)
-	fmt.Println(info.Code, info.UserFixable, info.Retryable)
+	cli := &actions.Wording{Token: "set PLANHAT_TOKEN", Region: "PLANHAT_REGION or PLANHAT_API_URL", Where: "planbridge", Operator: "planbridge's maintainers"}
+	info := actions.Classify(err, cli)
+	fmt.Println(info.Code, info.UserFixable, info.Retryable, info.Code.Spec().Exit)
 	fmt.Println(info.Message)
 
-	info = actions.Classify(errors.New("something nobody anticipated"))
-	fmt.Println(info.Code, info.HTTPStatus)
+	info = actions.Classify(errors.New("something nobody anticipated"), nil)
+	fmt.Println(info.Code, info.HTTPStatus())
 	// Output:
-	// unauthorized true false
-	// Planhat rejected the API token: create one under Settings > Private Apps and paste it into the integration's configuration; if the token is right, check the region: a token only works on its own cluster (api-eu.planhat.com for app-eu.planhat.com, api-us2.planhat.com for app-us2, and so on).
+	// unauthorized true false 4
+	// Planhat rejected the API token: create one under Settings > Private Apps and set PLANHAT_TOKEN; if the token is right, check the region (PLANHAT_REGION or PLANHAT_API_URL): a token only works on its own cluster (api-eu.planhat.com for app-eu.planhat.com, api-us2.planhat.com for app-us2, and so on).
 	// internal 500
 }

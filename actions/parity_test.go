@@ -17,7 +17,7 @@ type parityStep struct {
 	Action string          `json:"action"`
 	Input  json.RawMessage `json:"input"`
 	Output json.RawMessage `json:"output,omitempty"`
-	Error  *ErrorInfo      `json:"error,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
 }
 
 func TestUpstreamAssetParity(t *testing.T) {
@@ -31,7 +31,7 @@ func TestUpstreamAssetParity(t *testing.T) {
 	a2 := e.srv.Insert("assets", map[string]any{"name": "Router B", "companyId": c1, "companyName": "Acme", "sourceId": "sf-2"})
 	e.srv.Insert("assets", map[string]any{"name": "Slash", "companyId": c1, "externalId": "a/b?c"})
 
-	wrongToken := WithPlanhat(context.Background(), newClient(t, e.srv, "wrong"))
+	wrongToken := withPlanhat(context.Background(), newClient(t, e.srv, "wrong"))
 	steps := map[string][]struct {
 		ctx   context.Context
 		input string
@@ -74,10 +74,10 @@ func TestUpstreamAssetParity(t *testing.T) {
 				ctx = e.ctx
 			}
 			step := parityStep{Action: action, Input: json.RawMessage(s.input)}
-			out, err := e.reg.Call(ctx, action, json.RawMessage(s.input))
+			out, err := e.reg.testCall(ctx, action, json.RawMessage(s.input))
 			if err != nil {
-				info := Classify(err)
-				step.Error = &info
+				info := classifyT(err)
+				step.Error = info
 			} else {
 				var m map[string]any
 				if err := json.Unmarshal(out, &m); err != nil {

@@ -124,14 +124,10 @@ func str(v any) string {
 // assetActions returns the six upstream-compatible asset actions.
 func assetActions() []*Action {
 	m := planhat.ModelAsset
-	create := New("createAsset", "Create Asset",
+	create := NewPlanhat("createAsset", "Create Asset",
 		"Creates an asset (a product instance, site or sub-account) under a company in Planhat and returns it with its new id. "+
 			"companyId accepts the company's _id, extid-<externalId> or srcid-<sourceId>. To import many assets, or to avoid duplicates on retries, use bulkUpsertAssets with an externalId.",
-		func(ctx context.Context, in CreateAssetInput) (AssetOutput, error) {
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return AssetOutput{}, err
-			}
+		func(ctx context.Context, c *planhat.Client, in CreateAssetInput) (AssetOutput, error) {
 			body := planhat.Object{"name": in.Name, "companyId": in.CompanyID}
 			setIf(body, "externalId", in.ExternalID)
 			setIf(body, "sourceId", in.SourceID)
@@ -147,10 +143,10 @@ func assetActions() []*Action {
 	requireID(create, "companyId")
 	create.Input.Properties["name"].MinLength = jsonschema.Ptr(1)
 
-	update := New("updateAsset", "Update Asset",
+	update := NewPlanhat("updateAsset", "Update Asset",
 		"Updates an asset in Planhat and returns it. Only non-empty fields are sent, so empty fields keep their current value. "+
 			"Pick the asset with assetId: its _id, extid-<externalId> or srcid-<sourceId>.",
-		func(ctx context.Context, in UpdateAssetInput) (AssetOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in UpdateAssetInput) (AssetOutput, error) {
 			patch := planhat.Object{}
 			setIf(patch, "name", in.Name)
 			setIf(patch, "companyId", in.CompanyID)
@@ -162,10 +158,6 @@ func assetActions() []*Action {
 			if len(patch) == 0 {
 				return AssetOutput{}, fieldError("(input)", "give at least one field to change besides assetId")
 			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return AssetOutput{}, err
-			}
 			rec, err := c.Objects(m).Update(ctx, planhat.ID(in.AssetID), patch)
 			if err != nil {
 				return AssetOutput{}, err
@@ -174,13 +166,9 @@ func assetActions() []*Action {
 		}, Idempotent(), InGroup("Assets"))
 	requireID(update, "assetId", "companyId")
 
-	get := New("getAsset", "Get Asset",
+	get := NewPlanhat("getAsset", "Get Asset",
 		"Gets one asset from Planhat, with its custom fields and usage metrics. Pick it with assetId: its _id, extid-<externalId> or srcid-<sourceId>.",
-		func(ctx context.Context, in AssetIDInput) (AssetDetail, error) {
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return AssetDetail{}, err
-			}
+		func(ctx context.Context, c *planhat.Client, in AssetIDInput) (AssetDetail, error) {
 			rec, err := c.Objects(m).Get(ctx, planhat.ID(in.AssetID))
 			if err != nil {
 				return AssetDetail{}, err
@@ -189,15 +177,11 @@ func assetActions() []*Action {
 		}, ReadOnly(), InGroup("Assets"))
 	requireID(get, "assetId")
 
-	list := New("listAssets", "List Assets",
+	list := NewPlanhat("listAssets", "List Assets",
 		"Lists assets from Planhat, optionally only those of one company (companyId), one page at a time: limit 1 to 2000 (default 100), offset to page, "+
 			"sort by a field (prefix - for descending) and select fields (comma-separated).",
-		func(ctx context.Context, in ListAssetsInput) (ListAssetsOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in ListAssetsInput) (ListAssetsOutput, error) {
 			opts, err := listInput{CompanyID: in.CompanyID, Limit: in.Limit, Offset: in.Offset, Sort: in.Sort, Select: in.Select}.options()
-			if err != nil {
-				return ListAssetsOutput{}, err
-			}
-			c, err := planhatClient(ctx)
 			if err != nil {
 				return ListAssetsOutput{}, err
 			}
@@ -215,14 +199,10 @@ func assetActions() []*Action {
 		}, ReadOnly(), InGroup("Assets"))
 	pagingBounds(list.Input, m)
 
-	del := New("deleteAsset", "Delete Asset",
+	del := NewPlanhat("deleteAsset", "Delete Asset",
 		"Deletes one asset from Planhat; this cannot be undone. Pick it with assetId: its _id, extid-<externalId> or srcid-<sourceId>. "+
 			"Returns success and deletedCount (0 when nothing matched).",
-		func(ctx context.Context, in AssetIDInput) (DeleteOutput, error) {
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return DeleteOutput{}, err
-			}
+		func(ctx context.Context, c *planhat.Client, in AssetIDInput) (DeleteOutput, error) {
 			res, err := c.Objects(m).Delete(ctx, planhat.ID(in.AssetID))
 			if err != nil {
 				return DeleteOutput{}, err
@@ -231,11 +211,11 @@ func assetActions() []*Action {
 		}, Destructive(), Idempotent(), InGroup("Assets"))
 	requireID(del, "assetId")
 
-	bulk := New("bulkUpsertAssets", "Bulk Upsert Assets",
+	bulk := NewPlanhat("bulkUpsertAssets", "Bulk Upsert Assets",
 		"Creates or updates up to 5000 assets in one Planhat call. Each item is matched to an existing asset by id, sourceId or externalId; "+
 			"unmatched items are created (they need name and companyId). Returns the counts of created, updated and unchanged assets, their keys, "+
 			"and the items that failed. Give every item an externalId or sourceId so that repeating the call never duplicates assets.",
-		func(ctx context.Context, in BulkUpsertAssetsInput) (BulkOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in BulkUpsertAssetsInput) (BulkOutput, error) {
 			items := make([]planhat.Object, len(in.Assets))
 			for i, a := range in.Assets {
 				o := planhat.Object{}
@@ -248,10 +228,6 @@ func assetActions() []*Action {
 					o["custom"] = maps.Clone(a.Custom)
 				}
 				items[i] = o
-			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return BulkOutput{}, err
 			}
 			return bulkResult(c.Objects(m).BulkUpsert(ctx, items))
 		}, Idempotent(), InGroup("Assets"))

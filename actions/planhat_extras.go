@@ -82,17 +82,13 @@ type FindCompanyOutput struct {
 }
 
 func findCompanyAction() *Action {
-	return New("findCompany", "Find Company",
+	return NewPlanhat("findCompany", "Find Company",
 		"Finds a company in Planhat by externalId, sourceId or name, with one lean call that is not capped at 5,000 companies, and returns its id "+
 			"(to use as companyId in other actions), name, externalId, sourceId and slug. Returns found=false rather than an error when nothing matches.",
-		func(ctx context.Context, in FindCompanyInput) (FindCompanyOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in FindCompanyInput) (FindCompanyOutput, error) {
 			ext, src, name := strings.TrimSpace(in.ExternalID), strings.TrimSpace(in.SourceID), strings.TrimSpace(in.Name)
 			if ext == "" && src == "" && name == "" {
 				return FindCompanyOutput{}, fieldError("externalId", "required (or sourceId or name): say what to search by")
-			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return FindCompanyOutput{}, err
 			}
 			f := planhat.LeanCompanyFilter{ExternalID: ext, SourceID: src, Status: splitList(in.Status)}
 			all, err := c.LeanCompanies(ctx, f)
@@ -145,15 +141,11 @@ type FindEndUserOutput struct {
 }
 
 func findEndUserByEmailAction() *Action {
-	a := New("findEndUserByEmail", "Find End User by Email",
+	a := NewPlanhat("findEndUserByEmail", "Find End User by Email",
 		"Finds a contact (end user) in Planhat by email address. Planhat allows the same email at several companies: give companyId to pick "+
 			"the one at that company; otherwise the primary contact (or the first) is returned and matchCount tells how many exist. "+
 			"Returns found=false rather than an error when nobody has this email.",
-		func(ctx context.Context, in FindEndUserInput) (FindEndUserOutput, error) {
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return FindEndUserOutput{}, err
-			}
+		func(ctx context.Context, c *planhat.Client, in FindEndUserInput) (FindEndUserOutput, error) {
 			email := strings.TrimSpace(in.Email)
 			users, err := c.FindEndUsersByEmail(ctx, email)
 			if err != nil {
@@ -208,14 +200,10 @@ type FindUserOutput struct {
 }
 
 func findUserByEmailAction() *Action {
-	a := New("findUserByEmail", "Find Team Member by Email",
+	a := NewPlanhat("findUserByEmail", "Find Team Member by Email",
 		"Finds a Planhat user (a team member of your own company, e.g. a CSM) by email address, typically to set the owner of a company or task. "+
 			"Returns found=false rather than an error when nobody has this email.",
-		func(ctx context.Context, in FindByEmailInput) (FindUserOutput, error) {
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return FindUserOutput{}, err
-			}
+		func(ctx context.Context, c *planhat.Client, in FindByEmailInput) (FindUserOutput, error) {
 			u, err := c.FindUserByEmail(ctx, in.Email)
 			if errors.Is(err, planhat.ErrNotFound) {
 				return FindUserOutput{}, nil
@@ -247,16 +235,12 @@ type LogNoteInput struct {
 }
 
 func logNoteAction() *Action {
-	a := New("logNote", "Log Note",
+	a := NewPlanhat("logNote", "Log Note",
 		"Logs a note on a company's timeline in Planhat (a conversation of type note), e.g. a summary of a chat with the customer, and returns it "+
 			"with its id. With externalId (e.g. the bot's conversation id) the note is upserted: calling again with the same externalId updates "+
 			"that note instead of adding a second one, so retries are safe.",
-		func(ctx context.Context, in LogNoteInput) (map[string]any, error) {
+		func(ctx context.Context, c *planhat.Client, in LogNoteInput) (map[string]any, error) {
 			date, err := parseTime("date", in.Date)
-			if err != nil {
-				return nil, err
-			}
-			c, err := planhatClient(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -318,15 +302,11 @@ type CreateTicketOutput struct {
 }
 
 func createTicketAction() *Action {
-	a := New("createTicket", "Create or Update Ticket",
+	a := NewPlanhat("createTicket", "Create or Update Ticket",
 		"Creates a support ticket in Planhat, or updates the one with the same sourceId, so repeating the call never duplicates it. "+
 			"sourceId and email are required: Planhat silently drops tickets without an email.",
-		func(ctx context.Context, in CreateTicketInput) (CreateTicketOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in CreateTicketInput) (CreateTicketOutput, error) {
 			date, err := parseTime("date", in.Date)
-			if err != nil {
-				return CreateTicketOutput{}, err
-			}
-			c, err := planhatClient(ctx)
 			if err != nil {
 				return CreateTicketOutput{}, err
 			}
@@ -365,10 +345,10 @@ type LogCallInput struct {
 }
 
 func logCallAction() *Action {
-	a := New("logCall", "Log Call",
+	a := NewPlanhat("logCall", "Log Call",
 		"Logs a phone call with a contact in Planhat. Identify the contact by phone number (nr) or userId; add the agent, start and end times. "+
 			"Returns the logged call with its id.",
-		func(ctx context.Context, in LogCallInput) (map[string]any, error) {
+		func(ctx context.Context, c *planhat.Client, in LogCallInput) (map[string]any, error) {
 			if in.Nr == "" && in.UserID == "" {
 				return nil, fieldError("nr", "required (or userId): say who was called")
 			}
@@ -382,10 +362,6 @@ func logCallAction() *Action {
 			}
 			if !start.IsZero() && !end.IsZero() && end.Before(start) {
 				return nil, fieldError("end", "must not be before start")
-			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return nil, err
 			}
 			call := planhat.Call{Nr: in.Nr, UserID: in.UserID, ExternalUserID: in.ExternalUserID, AgentID: in.AgentID, Waiting: planhat.FlexNumber(in.Waiting),
 				Start: planhat.NewTime(start), End: planhat.NewTime(end)}
@@ -436,16 +412,12 @@ func tuneActivitySchema(props map[string]*jsonschema.Schema) {
 }
 
 func trackActivityAction() *Action {
-	a := New("trackActivity", "Track Activity",
+	a := NewPlanhat("trackActivity", "Track Activity",
 		"Records one user activity (engagement event) in Planhat, e.g. that a customer talked to the bot; it counts towards the contact's and "+
 			"company's engagement. Identify the contact by email or externalId. Needs the tenant token in the configuration. "+
 			"For many events at once use trackActivities.",
-		func(ctx context.Context, in ActivityInput) (TrackOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in ActivityInput) (TrackOutput, error) {
 			act, err := in.activity("")
-			if err != nil {
-				return TrackOutput{}, err
-			}
-			c, err := planhatClient(ctx)
 			if err != nil {
 				return TrackOutput{}, err
 			}
@@ -464,10 +436,10 @@ type TrackActivitiesInput struct {
 }
 
 func trackActivitiesAction() *Action {
-	a := New("trackActivities", "Track Activities",
+	a := NewPlanhat("trackActivities", "Track Activities",
 		fmt.Sprintf("Records up to %d user activities in Planhat in one go (the bulk analytics endpoint). Each needs an action and the contact's "+
 			"email or externalId. Needs the tenant token in the configuration.", MaxTrackItems),
-		func(ctx context.Context, in TrackActivitiesInput) (TrackOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in TrackActivitiesInput) (TrackOutput, error) {
 			acts := make([]planhat.Activity, len(in.Activities))
 			for i, ai := range in.Activities {
 				act, err := ai.activity(fmt.Sprintf("activities[%d]", i))
@@ -475,10 +447,6 @@ func trackActivitiesAction() *Action {
 					return TrackOutput{}, err
 				}
 				acts[i] = act
-			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return TrackOutput{}, err
 			}
 			if err := c.TrackBatch(ctx, acts); err != nil {
 				return TrackOutput{}, err
@@ -512,10 +480,10 @@ type PushMetricsOutput struct {
 }
 
 func pushMetricsAction() *Action {
-	a := New("pushMetrics", "Push Metrics",
+	a := NewPlanhat("pushMetrics", "Push Metrics",
 		fmt.Sprintf("Sends up to %d time-series data points (custom metrics, e.g. conversations handled by the bot per company) to Planhat. "+
 			"Planhat accepts the call and lists rejected data points in errors; processed counts the accepted ones. Needs the tenant token in the configuration.", MaxTrackItems),
-		func(ctx context.Context, in PushMetricsInput) (PushMetricsOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in PushMetricsInput) (PushMetricsOutput, error) {
 			ms := make([]planhat.Metric, len(in.Metrics))
 			for i, mi := range in.Metrics {
 				date, err := parseTime(fmt.Sprintf("metrics[%d].date", i), mi.Date)
@@ -523,10 +491,6 @@ func pushMetricsAction() *Action {
 					return PushMetricsOutput{}, err
 				}
 				ms[i] = planhat.Metric{DimensionID: mi.DimensionID, Value: mi.Value, ExternalID: mi.ExternalID, Model: mi.Model, Date: planhat.NewTime(date)}
-			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return PushMetricsOutput{}, err
 			}
 			res, err := c.PushMetrics(ctx, ms)
 			if err != nil {

@@ -270,17 +270,13 @@ func (f family) createAction() *Action {
 		"custom fields go in custom, keyed by their display name. Company references accept an _id, extid-<externalId> or srcid-<sourceId>.%s",
 		f.noun, f.requiredText(), f.noun, f.bulkHint())
 	model := f.model
-	return New("create"+f.singular, "Create "+humanize(f.singular), desc,
-		func(ctx context.Context, in map[string]any) (map[string]any, error) {
+	return NewPlanhat("create"+f.singular, "Create "+humanize(f.singular), desc,
+		func(ctx context.Context, c *planhat.Client, in map[string]any) (map[string]any, error) {
 			if err := checkAlternatives(in, alts); err != nil {
 				return nil, err
 			}
 			if _, ok := in["_id"]; ok {
 				return nil, fieldError("_id", "Planhat assigns the id of a new record: remove _id")
-			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return nil, err
 			}
 			rec, err := c.Objects(model).Create(ctx, planhat.Object(in))
 			if err != nil {
@@ -339,13 +335,9 @@ func (f family) getAction() *Action {
 	model := f.model
 	desc := fmt.Sprintf("Gets one %s from Planhat by %s%s. Fails with not_found when no such record exists.",
 		f.noun, f.keyablesText(), f.otherKeysText())
-	return New("get"+f.singular, "Get "+humanize(f.singular), desc,
-		func(ctx context.Context, in locator) (map[string]any, error) {
+	return NewPlanhat("get"+f.singular, "Get "+humanize(f.singular), desc,
+		func(ctx context.Context, c *planhat.Client, in locator) (map[string]any, error) {
 			id, err := in.resolve()
-			if err != nil {
-				return nil, err
-			}
-			c, err := planhatClient(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -367,8 +359,8 @@ func (f family) updateAction() *Action {
 		"pick the record with id (%s). Any Planhat field can be set; custom fields go in custom, keyed by their display name.",
 		f.noun, f.keyablesText())
 	model := f.model
-	return New("update"+f.singular, "Update "+humanize(f.singular), desc,
-		func(ctx context.Context, in map[string]any) (map[string]any, error) {
+	return NewPlanhat("update"+f.singular, "Update "+humanize(f.singular), desc,
+		func(ctx context.Context, c *planhat.Client, in map[string]any) (map[string]any, error) {
 			id, _ := in["id"].(string)
 			patch := maps.Clone(in)
 			delete(patch, "id")
@@ -377,10 +369,6 @@ func (f family) updateAction() *Action {
 			}
 			if len(patch) == 0 {
 				return nil, fieldError("(input)", "give at least one field to change besides id")
-			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return nil, err
 			}
 			rec, err := c.Objects(model).Update(ctx, planhat.ID(id), planhat.Object(patch))
 			if err != nil {
@@ -409,13 +397,9 @@ func (f family) deleteAction() *Action {
 	model := f.model
 	desc := fmt.Sprintf("Deletes one %s from Planhat, picked by %s%s. This cannot be undone. "+
 		"Returns success and deletedCount (0 when nothing matched).", f.noun, f.keyablesText(), f.otherKeysText())
-	return New("delete"+f.singular, "Delete "+humanize(f.singular), desc,
-		func(ctx context.Context, in locator) (DeleteOutput, error) {
+	return NewPlanhat("delete"+f.singular, "Delete "+humanize(f.singular), desc,
+		func(ctx context.Context, c *planhat.Client, in locator) (DeleteOutput, error) {
 			id, err := in.resolve()
-			if err != nil {
-				return DeleteOutput{}, err
-			}
-			c, err := planhatClient(ctx)
 			if err != nil {
 				return DeleteOutput{}, err
 			}
@@ -510,13 +494,9 @@ func (f family) listAction() *Action {
 		desc += " Filter by companyId;"
 	}
 	desc += " sort with sort (prefix - for descending), pick fields with select, and pass other Planhat filters in filters."
-	return New("list"+f.plural, "List "+f.group, desc,
-		func(ctx context.Context, in listInput) (map[string]any, error) {
+	return NewPlanhat("list"+f.plural, "List "+f.group, desc,
+		func(ctx context.Context, c *planhat.Client, in listInput) (map[string]any, error) {
 			opts, err := in.options()
-			if err != nil {
-				return nil, err
-			}
-			c, err := planhatClient(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -627,8 +607,8 @@ func (f family) bulkAction() *Action {
 		"(createdErrors, updatedErrors, permissionErrors).%s",
 		MaxBulkItems, f.nouns, all, f.bulkRequiredText(), retryHint)
 	model, key := f.model, f.key
-	return New("bulkUpsert"+f.plural, "Bulk Upsert "+f.group, desc,
-		func(ctx context.Context, in map[string]any) (BulkOutput, error) {
+	return NewPlanhat("bulkUpsert"+f.plural, "Bulk Upsert "+f.group, desc,
+		func(ctx context.Context, c *planhat.Client, in map[string]any) (BulkOutput, error) {
 			raw, _ := in[key].([]any)
 			objs := make([]planhat.Object, 0, len(raw))
 			for _, r := range raw {
@@ -638,10 +618,6 @@ func (f family) bulkAction() *Action {
 					obj["_id"] = id
 				}
 				objs = append(objs, planhat.Object(obj))
-			}
-			c, err := planhatClient(ctx)
-			if err != nil {
-				return BulkOutput{}, err
 			}
 			return bulkResult(c.Objects(model).BulkUpsert(ctx, objs))
 		},

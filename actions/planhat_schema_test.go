@@ -210,7 +210,7 @@ func TestLocatorsFollowTheModelsKeyables(t *testing.T) {
 			if _, ok := reg.Get(tt.action); !ok {
 				t.Fatalf("no action %s", tt.action)
 			}
-			_, err := reg.Call(t.Context(), tt.action, json.RawMessage(tt.input))
+			_, err := reg.testCall(t.Context(), tt.action, json.RawMessage(tt.input))
 			var ie *InputError
 			isInput := errors.As(err, &ie)
 			if tt.problem == "" {

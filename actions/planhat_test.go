@@ -190,7 +190,7 @@ func TestModelFamilies(t *testing.T) {
 				t.Errorf("delete (-want +got):\n%s", diff)
 			}
 			_, err := e.call(t, "get"+f.singular, map[string]any{"id": id})
-			if info := Classify(err); info.Code != CodeNotFound {
+			if info := classifyT(err); info.Code != CodeNotFound {
 				t.Errorf("get after delete: %v classified %+v, want not_found", err, info)
 			}
 		})
@@ -321,7 +321,7 @@ func TestTickets(t *testing.T) {
 		t.Errorf("bulkUpsertTickets = %v", bulk)
 	}
 	_, err := e.call(t, "bulkUpsertTickets", map[string]any{"tickets": []any{map[string]any{"sourceId": "zd-3", "companyId": co}}})
-	if info := Classify(err); info.Code != CodeInvalidInput || !strings.Contains(info.Message, "email") {
+	if info := classifyT(err); info.Code != CodeInvalidInput || !strings.Contains(info.Message, "email") {
 		t.Errorf("ticket without email: %v classified %+v, want invalid_input about email", err, info)
 	}
 	del := e.mustCall(t, "deleteTicket", map[string]any{"id": first["id"]})
@@ -491,8 +491,8 @@ func TestAnalytics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.callCtx(t, WithPlanhat(context.Background(), c), "trackActivity", map[string]any{"email": "a@b.test", "action": "x"})
-	if info := Classify(err); info.Code != CodeNotConfigured || !strings.Contains(info.Message, "tenant") {
+	_, err = e.callCtx(t, withPlanhat(context.Background(), c), "trackActivity", map[string]any{"email": "a@b.test", "action": "x"})
+	if info := classifyT(err); info.Code != CodeNotConfigured || !strings.Contains(info.Message, "tenant") {
 		t.Errorf("no tenant token: %v classified %+v", err, info)
 	}
 }
@@ -563,12 +563,12 @@ func TestClassifyPlanhatErrors(t *testing.T) {
 		setup       func(e *env) context.Context
 		action      string
 		input       any
-		code        string
+		code        Code
 		retryable   bool
 		msgContains string
 	}{
 		{"wrong token", func(e *env) context.Context {
-			return WithPlanhat(context.Background(), newClient(t, e.srv, "not-the-token"))
+			return withPlanhat(context.Background(), newClient(t, e.srv, "not-the-token"))
 		}, "getCompany", map[string]any{"externalId": "x"}, CodeUnauthorized, false, "Settings > Private Apps"},
 		{"not found", nil, "getCompany", map[string]any{"id": "5f1b2c3d4e5f6a7b8c9d0e1f"}, CodeNotFound, false, "has no such company"},
 		{"rate limited", func(e *env) context.Context { e.srv.FailNext(1, 429); return e.ctx }, "listCompanies", map[string]any{}, CodeRateLimited, true, "wait a minute"},
@@ -588,7 +588,7 @@ func TestClassifyPlanhatErrors(t *testing.T) {
 			return ctx
 		}, "listCompanies", map[string]any{}, CodeUpstreamTimeout, true, "did not answer in time"},
 		{"connection dropped", func(e *env) context.Context { e.srv.DropNextConnections(1); return e.ctx }, "listCompanies", map[string]any{}, CodeUpstreamError, true, "Could not reach Planhat"},
-		{"no client in context", func(e *env) context.Context { return context.Background() }, "listCompanies", map[string]any{}, CodeInternal, false, "unexpected error"},
+		{"door without a Planhat client", func(e *env) context.Context { return context.Background() }, "listCompanies", map[string]any{}, CodeNotConfigured, false, "No Planhat API token is configured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -603,9 +603,9 @@ func TestClassifyPlanhatErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			info := Classify(err)
+			info := classifyT(err)
 			if info.Code != tt.code || info.Retryable != tt.retryable || !strings.Contains(info.Message, tt.msgContains) {
-				t.Errorf("Classify(%v) = %+v, want code %s retryable %v and a message containing %q", err, info, tt.code, tt.retryable, tt.msgContains)
+				t.Errorf("classifyT(%v) = %+v, want code %s retryable %v and a message containing %q", err, info, tt.code, tt.retryable, tt.msgContains)
 			}
 			if info.UserFixable != (tt.code != CodeInternal) {
 				t.Errorf("UserFixable = %v for %s", info.UserFixable, tt.code)
@@ -634,24 +634,24 @@ func TestClassifyBulkError(t *testing.T) {
 	t.Parallel()
 	perm := &planhat.BulkError{Model: "license", StatusCode: 403, Result: &planhat.BulkResult{
 		PermissionErrors: []planhat.BulkItemError{{Message: "no access"}, {Message: "no access"}}}}
-	if info := Classify(perm); info.Code != CodeForbidden || !strings.Contains(info.Message, "all 2 items") {
-		t.Errorf("Classify(permission-only bulk) = %+v", info)
+	if info := classifyT(perm); info.Code != CodeForbidden || !strings.Contains(info.Message, "all 2 items") {
+		t.Errorf("classifyT(permission-only bulk) = %+v", info)
 	}
 	partial := &planhat.BulkError{Model: "company", StatusCode: 206, Result: &planhat.BulkResult{Created: 3, Updated: 1,
 		CreatedErrors: []planhat.BulkItemError{{Message: "name is required"}}}}
-	info := Classify(fmt.Errorf("importing: %w", partial))
+	info := classifyT(fmt.Errorf("importing: %w", partial))
 	want := "Planhat upserted only part of the company items: 3 created, 1 updated, 0 unchanged, 1 failed (first error: name is required)"
 	if info.Code != CodePartialFailure || !strings.HasPrefix(info.Message, want) {
-		t.Errorf("Classify(partial bulk) = %+v", info)
+		t.Errorf("classifyT(partial bulk) = %+v", info)
 	}
-	if got := Classify(nil); got != (ErrorInfo{}) {
-		t.Errorf("Classify(nil) = %+v", got)
+	if got := classifyT(nil); got != nil {
+		t.Errorf("classifyT(nil) = %+v", got)
 	}
-	if got := Classify(errors.New("token=abc123 leaked")); got.Code != CodeInternal || strings.Contains(got.Message, "abc123") {
-		t.Errorf("Classify(unknown) = %+v", got)
+	if got := classifyT(errors.New("token=abc123 leaked")); got.Code != CodeInternal || strings.Contains(got.Message, "abc123") {
+		t.Errorf("classifyT(unknown) = %+v", got)
 	}
-	if got := Classify(context.Canceled); got.Code != CodeCanceled {
-		t.Errorf("Classify(canceled) = %+v", got)
+	if got := classifyT(context.Canceled); got.Code != CodeCanceled {
+		t.Errorf("classifyT(canceled) = %+v", got)
 	}
 }
 
@@ -686,7 +686,7 @@ func TestQuirkyPlanhatData(t *testing.T) {
 		}
 	}
 	_, err := e.call(t, "getCompany", map[string]any{"externalId": "nobody"})
-	if info := Classify(err); info.Code != CodeNotFound {
+	if info := classifyT(err); info.Code != CodeNotFound {
 		t.Errorf("not found with a text error body: %+v", info)
 	}
 }
@@ -698,7 +698,7 @@ func TestClassifyTable(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
-		code string
+		code Code
 		want string
 	}{
 		{"empty id", fmt.Errorf("planhat: company: %w", planhat.ErrEmptyID), CodeInvalidInput, "An id is empty"},
@@ -713,8 +713,8 @@ func TestClassifyTable(t *testing.T) {
 		{"unknown action", &UnknownActionError{Name: "getCompnay", Suggestion: "getCompany"}, CodeUnknownAction, `Unknown action "getCompnay": did you mean "getCompany"?`},
 	}
 	for _, tt := range tests {
-		info := Classify(tt.err)
-		if info.Code != tt.code || !strings.Contains(info.Message, tt.want) || info.HTTPStatus == 0 {
+		info := classifyT(tt.err)
+		if info.Code != tt.code || !strings.Contains(info.Message, tt.want) || info.HTTPStatus() == 0 {
 			t.Errorf("%s: Classify = %+v, want %s containing %q", tt.name, info, tt.code, tt.want)
 		}
 	}

@@ -1,10 +1,9 @@
 package actions
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -14,8 +13,10 @@ import (
 // Registry holds actions by name. It is safe for concurrent use; doors build
 // it once at start-up and then only read it.
 type Registry struct {
-	mu      sync.RWMutex
-	actions map[string]*Action
+	mu        sync.RWMutex
+	actions   map[string]*Action
+	observers []Observer
+	logger    *slog.Logger
 }
 
 // NewRegistry returns a registry holding the given actions.
@@ -88,17 +89,6 @@ func (r *Registry) All() []*Action {
 	all := slices.Collect(maps.Values(r.actions))
 	slices.SortFunc(all, func(a, b *Action) int { return strings.Compare(a.Name, b.Name) })
 	return all
-}
-
-// Call runs the named action with a JSON input and returns its JSON output.
-// Errors: *UnknownActionError, *InputError (nothing was run), or whatever the
-// action returned; pass any of them to Classify to answer the caller.
-func (r *Registry) Call(ctx context.Context, name string, input json.RawMessage) (json.RawMessage, error) {
-	a, err := r.Lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	return a.Call(ctx, input)
 }
 
 // Lookup returns the named action, or an *UnknownActionError suggesting the

@@ -93,7 +93,7 @@ func TestCallValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			out, err := r.Call(t.Context(), "greet", json.RawMessage(tt.input))
+			out, err := r.testCall(t.Context(), "greet", json.RawMessage(tt.input))
 			if tt.wantErr == nil && tt.problem == "" {
 				if err != nil {
 					t.Fatalf("Call: %v", err)
@@ -122,7 +122,7 @@ func TestCallValidation(t *testing.T) {
 					t.Errorf("field errors (-want +got):\n%s", diff)
 				}
 			}
-			if info := Classify(err); info.Code != CodeInvalidInput || !info.UserFixable {
+			if info := classifyT(err); info.Code != CodeInvalidInput || !info.UserFixable {
 				t.Errorf("Classify = %+v, want a user-fixable invalid_input", info)
 			}
 		})
@@ -132,12 +132,12 @@ func TestCallValidation(t *testing.T) {
 func TestCallPanicBecomesError(t *testing.T) {
 	t.Parallel()
 	r, _ := NewRegistry(greetAction())
-	_, err := r.Call(t.Context(), "greet", json.RawMessage(`{"name":"boom"}`))
+	_, err := r.testCall(t.Context(), "greet", json.RawMessage(`{"name":"boom"}`))
 	var pe *PanicError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want *PanicError", err)
 	}
-	info := Classify(err)
+	info := classifyT(err)
 	if info.Code != CodeInternal || info.UserFixable || strings.Contains(info.Message, "boom") {
 		t.Errorf("Classify = %+v, want a generic internal error", info)
 	}
@@ -147,7 +147,7 @@ func TestCallOversizedInput(t *testing.T) {
 	t.Parallel()
 	r, _ := NewRegistry(greetAction())
 	big := make([]byte, MaxInputBytes+1)
-	_, err := r.Call(t.Context(), "greet", big)
+	_, err := r.testCall(t.Context(), "greet", big)
 	var ie *InputError
 	if !errors.As(err, &ie) || !strings.Contains(ie.Problem, "limit") {
 		t.Fatalf("err = %v, want an InputError about the size limit", err)
@@ -163,7 +163,7 @@ func TestRegistryUnknownAction(t *testing.T) {
 		{"somethingElseEntirely", ""},
 	}
 	for _, tt := range tests {
-		_, err := r.Call(t.Context(), tt.name, nil)
+		_, err := r.testCall(t.Context(), tt.name, nil)
 		var ue *UnknownActionError
 		if !errors.As(err, &ue) {
 			t.Fatalf("Call(%q) = %v, want *UnknownActionError", tt.name, err)
@@ -171,7 +171,7 @@ func TestRegistryUnknownAction(t *testing.T) {
 		if ue.Suggestion != tt.wantSuggestion {
 			t.Errorf("Call(%q) suggestion = %q, want %q", tt.name, ue.Suggestion, tt.wantSuggestion)
 		}
-		if info := Classify(err); info.Code != CodeUnknownAction || info.HTTPStatus != 404 {
+		if info := classifyT(err); info.Code != CodeUnknownAction || info.HTTPStatus() != 404 {
 			t.Errorf("Classify = %+v", info)
 		}
 	}
@@ -278,7 +278,7 @@ func TestCallWithoutInput(t *testing.T) {
 	}
 	a := New("count", "Count", "Echoes the limit.", func(_ context.Context, in optional) (optional, error) { return in, nil })
 	for _, input := range []string{"", "  ", "null", "{}", `{"limit":null}`} {
-		out, err := a.Call(t.Context(), json.RawMessage(input))
+		out, err := a.call(t.Context(), Deps{}, json.RawMessage(input))
 		if err != nil || string(out) != `{}` {
 			t.Errorf("Call(%q) = %s, %v; want {}", input, out, err)
 		}

@@ -15,6 +15,17 @@ import (
 // maxCallInput bounds --input, whatever its source.
 const maxCallInput = 64 << 20
 
+// CLIWording tells people at the shell where settings live: in the
+// environment of the command.
+var CLIWording = actions.Wording{
+	Token:       "set it in PLANHAT_TOKEN",
+	Tenant:      "into PLANHAT_TENANT",
+	Region:      "PLANHAT_REGION or PLANHAT_API_URL",
+	ListActions: "run 'planbridge actions' to list them",
+	Where:       "planbridge",
+	Operator:    "planbridge's maintainers",
+}
+
 // callCmd runs one action from the shell.
 type callCmd struct {
 	planhatFlags `embed:""`
@@ -32,9 +43,10 @@ func (c *callCmd) Run(env *Env) error {
 		return fmt.Errorf("building the action registry: %w", err)
 	}
 	if _, ok := reg.Get(c.Action); !ok {
-		_, err := reg.Call(env.Ctx, c.Action, nil)
-		fmt.Fprintf(env.Stderr, "planbridge: %s\n", actions.Classify(err).Message)
-		return exitError{code: 1}
+		// The pipeline answers an unknown name with the closest one.
+		_, failure := reg.Invoke(env.Ctx, actions.Invocation{Door: "cli", Action: c.Action, Wording: &CLIWording})
+		fmt.Fprintf(env.Stderr, "planbridge: %s\n", failure.Message)
+		return exitError{code: failure.Code.Spec().Exit}
 	}
 	input, err := readCallInput(c.Input, env.Stdin)
 	if err != nil {
@@ -55,12 +67,13 @@ func (c *callCmd) Run(env *Env) error {
 		fmt.Fprintf(env.Stderr, "planbridge: configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %v\n", err)
 		return exitError{code: 1}
 	}
-	out, err := reg.Call(actions.WithPlanhat(env.Ctx, client), c.Action, input)
-	if err != nil {
-		info := actions.Classify(err)
-		env.Logger.Debug("action failed", "action", c.Action, "code", info.Code, "error", err.Error())
-		fmt.Fprintf(env.Stderr, "planbridge: %s (%s)\n", info.Message, info.Code)
-		return exitError{code: 1}
+	out, failure := reg.Invoke(env.Ctx, actions.Invocation{Door: "cli", Action: c.Action, Input: input, Deps: actions.Deps{Planhat: client}, Wording: &CLIWording})
+	if failure != nil {
+		if failure.Err != nil {
+			env.Logger.Debug("action failed", "action", c.Action, "code", failure.Code, "error", failure.Err.Error())
+		}
+		fmt.Fprintf(env.Stderr, "planbridge: %s (%s)\n", failure.Message, failure.Code)
+		return exitError{code: failure.Code.Spec().Exit}
 	}
 	if c.Pretty {
 		var b bytes.Buffer

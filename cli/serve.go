@@ -191,16 +191,14 @@ func (c *serveCmd) Run(env *Env) error {
 		return fmt.Errorf("building the action registry: %w", err)
 	}
 	// The REST door's own Planhat client; without PLANHAT_TOKEN (a
-	// Planfix-only server) REST calls of Planhat actions say so.
-	actionContext := func(ctx context.Context) (context.Context, error) {
-		return nil, errors.New("This server has no Planhat token: the operator must set PLANHAT_TOKEN (and PLANHAT_REGION or PLANHAT_API_URL) for the REST door's Planhat actions.")
-	}
+	// Planfix-only server) REST calls of Planhat actions say what to set.
+	var restDeps actions.Deps
 	if strings.TrimSpace(flags.PlanhatToken) != "" {
 		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, logger)
 		if err != nil {
 			return fmt.Errorf("configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %w", err)
 		}
-		actionContext = func(ctx context.Context) (context.Context, error) { return actions.WithPlanhat(ctx, restClient), nil }
+		restDeps.Planhat = restClient
 	}
 	defaultAPIURL := flags.PlanhatAPIURL
 	if defaultAPIURL == "" && flags.PlanhatRegion != "" {
@@ -233,31 +231,33 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	keys := httpapi.ParseAPIKeys(apiKeys)
 	handler, err := server.New(server.Options{
-		Registry:  reg,
-		Metrics:   metrics,
-		Logger:    logger,
-		Version:   Version,
-		UserAgent: "planbridge/" + Version,
-		// Sandbox mode needs no loopback exemption: the emulator's own
-		// host:port is allowed as the default Planhat URL, and a blanket
-		// exemption would let any caller reach every local port.
-		Policy: integrations.HostPolicy{
-			Extra: integrations.ParseAllowHosts(c.AllowHosts),
+		Registry: reg,
+		Metrics:  metrics,
+		Logger:   logger,
+		Version:  Version,
+		APIKeys:  keys,
+		REST:     restDeps,
+		Botpress: server.Botpress{
+			Runtime: runtime,
+			// Bulk upserts of 5,000 records need more than the Botpress
+			// door's default body limit. Botpress's client gives up on a
+			// call after 60 s by default and its limit for integrations is
+			// undocumented (spec §9.6), so operations are cut short before
+			// that and answered with an instructive timeout error instead
+			// of a silent client-side failure.
+			MaxBodyBytes: httpapi.DefaultMaxBodyBytes,
+			Timeout:      c.BotpressTimeout,
+			Secret:       c.BotpressSecret,
 		},
-		DefaultAPIURL:       defaultAPIURL,
-		DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
-		Runtime:             runtime,
-		// Bulk upserts of 5,000 records need more than the Botpress door's
-		// default body limit. Botpress's client gives up on a call after
-		// 60 s by default and its limit for integrations is undocumented
-		// (spec §9.6), so operations are cut short before that and
-		// answered with an instructive timeout error instead of a silent
-		// client-side failure.
-		MaxBodyBytes:    httpapi.DefaultMaxBodyBytes,
-		BotpressTimeout: c.BotpressTimeout,
-		BotpressSecret:  c.BotpressSecret,
-		APIKeys:         keys,
-		ActionContext:   actionContext,
+		Planhat: integrations.PlanhatOptions{
+			// Sandbox mode needs no loopback exemption: the emulator's own
+			// origin is trusted as the default Planhat URL, and a blanket
+			// exemption would let any caller reach every local port.
+			Policy:              integrations.HostPolicy{Extra: integrations.ParseAllowHosts(c.AllowHosts)},
+			DefaultAPIURL:       defaultAPIURL,
+			DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
+			UserAgent:           "planbridge/" + Version,
+		},
 	})
 	if err != nil {
 		return err

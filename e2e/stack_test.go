@@ -101,19 +101,23 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	// default body limit and no bound on a Botpress operation (withTimeout
 	// bounds each Planhat request instead).
 	srv, err := server.New(server.Options{
-		Registry:        reg,
-		Logger:          o.logger,
-		Version:         "e2e",
-		Policy:          integrations.HostPolicy{AllowLoopback: true},
-		PlanhatTimeout:  o.timeout,
-		RateLimit:       fastLimits,
-		Retry:           fastRetry,
-		Runtime:         botpress.ClientOptions{BaseURL: bp.URL, Token: bp.Token, MaxRetries: -1},
-		MaxBodyBytes:    botpress.DefaultMaxBodyBytes,
-		BotpressTimeout: 0,
-		BotpressSecret:  doorSecret,
-		APIKeys:         httpapi.ParseAPIKeys(apiKey),
-		ActionContext:   func(ctx context.Context) (context.Context, error) { return actions.WithPlanhat(ctx, phClient), nil },
+		Registry: reg,
+		Logger:   o.logger,
+		Version:  "e2e",
+		Planhat: integrations.PlanhatOptions{
+			Policy:    integrations.HostPolicy{AllowLoopback: true},
+			Timeout:   o.timeout,
+			RateLimit: fastLimits,
+			Retry:     fastRetry,
+		},
+		Botpress: server.Botpress{
+			Runtime:      botpress.ClientOptions{BaseURL: bp.URL, Token: bp.Token, MaxRetries: -1},
+			MaxBodyBytes: botpress.DefaultMaxBodyBytes,
+			Timeout:      0,
+			Secret:       doorSecret,
+		},
+		APIKeys: httpapi.ParseAPIKeys(apiKey),
+		REST:    actions.Deps{Planhat: phClient},
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"github.com/planbridge/planbridge/actions"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,23 +25,23 @@ func TestDecodeActionInput(t *testing.T) {
 		body        string
 		want        string // decoded input, when no error
 		wantStatus  int
-		wantCode    string
+		wantCode    actions.Code
 	}{
 		{name: "object", contentType: "application/json", body: `{"id":"x"}`, want: `{"id":"x"}`},
 		{name: "charset and spaces", contentType: "application/json; charset=utf-8", body: "  {\"a\":1}\n", want: `{"a":1}`},
 		{name: "vendor json", contentType: "application/vnd.api+json", body: `{}`, want: `{}`},
 		{name: "empty body no type", contentType: "", body: "", want: `{}`},
 		{name: "empty body json", contentType: "application/json", body: "  ", want: `{}`},
-		{name: "no content type", contentType: "", body: `{"a":1}`, wantStatus: 415, wantCode: CodeUnsupportedMediaType},
-		{name: "form", contentType: "application/x-www-form-urlencoded", body: "a=1", wantStatus: 415, wantCode: CodeUnsupportedMediaType},
-		{name: "text", contentType: "text/plain", body: `{}`, wantStatus: 415, wantCode: CodeUnsupportedMediaType},
-		{name: "garbage type", contentType: "/;;", body: `{}`, wantStatus: 415, wantCode: CodeUnsupportedMediaType},
-		{name: "malformed", contentType: "application/json", body: `{"a":`, wantStatus: 400, wantCode: CodeMalformedJSON},
-		{name: "array", contentType: "application/json", body: `[1,2]`, wantStatus: 400, wantCode: CodeMalformedJSON},
-		{name: "string", contentType: "application/json", body: `"x"`, wantStatus: 400, wantCode: CodeMalformedJSON},
-		{name: "null", contentType: "application/json", body: `null`, wantStatus: 400, wantCode: CodeMalformedJSON},
-		{name: "two values", contentType: "application/json", body: `{}{}`, wantStatus: 400, wantCode: CodeMalformedJSON},
-		{name: "oversized", contentType: "application/json", body: `{"a":"` + strings.Repeat("x", limit) + `"}`, wantStatus: 413, wantCode: CodePayloadTooLarge},
+		{name: "no content type", contentType: "", body: `{"a":1}`, wantStatus: 415, wantCode: actions.CodeUnsupportedMediaType},
+		{name: "form", contentType: "application/x-www-form-urlencoded", body: "a=1", wantStatus: 415, wantCode: actions.CodeUnsupportedMediaType},
+		{name: "text", contentType: "text/plain", body: `{}`, wantStatus: 415, wantCode: actions.CodeUnsupportedMediaType},
+		{name: "garbage type", contentType: "/;;", body: `{}`, wantStatus: 415, wantCode: actions.CodeUnsupportedMediaType},
+		{name: "malformed", contentType: "application/json", body: `{"a":`, wantStatus: 400, wantCode: actions.CodeMalformedJSON},
+		{name: "array", contentType: "application/json", body: `[1,2]`, wantStatus: 400, wantCode: actions.CodeMalformedJSON},
+		{name: "string", contentType: "application/json", body: `"x"`, wantStatus: 400, wantCode: actions.CodeMalformedJSON},
+		{name: "null", contentType: "application/json", body: `null`, wantStatus: 400, wantCode: actions.CodeMalformedJSON},
+		{name: "two values", contentType: "application/json", body: `{}{}`, wantStatus: 400, wantCode: actions.CodeMalformedJSON},
+		{name: "oversized", contentType: "application/json", body: `{"a":"` + strings.Repeat("x", limit) + `"}`, wantStatus: 413, wantCode: actions.CodePayloadTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

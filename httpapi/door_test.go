@@ -24,11 +24,12 @@ func TestBotpressDoorHealthExemptionIsOnlyHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := httpapi.New(httpapi.Config{
-		Registry:        reg,
-		BotpressPlanhat: botpress.NewHandler(botpress.UnimplementedIntegration{}, botpress.HandlerOptions{}),
-		BotpressSecret:  secret,
-	})
+	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := httpapi.New(httpapi.Config{Doors: []httpapi.Door{rest,
+		httpapi.BotpressDoor("planhat", botpress.NewHandler(botpress.UnimplementedIntegration{}, botpress.HandlerOptions{}), secret)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,20 +3,10 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-)
+	"strconv"
+	"time"
 
-// Stable error codes of the REST door. Clients match on these, never on the
-// message, so they never change meaning once published.
-const (
-	CodeUnauthenticated      = "unauthenticated"        // missing or wrong API key
-	CodeUnsupportedMediaType = "unsupported_media_type" // body is not application/json
-	CodeMalformedJSON        = "malformed_json"         // body is not one JSON object
-	CodePayloadTooLarge      = "payload_too_large"      // body over the size limit
-	CodeUnknownAction        = "unknown_action"         // no action with that name
-	CodeRouteNotFound        = "route_not_found"        // no such path
-	CodeMethodNotAllowed     = "method_not_allowed"     // path exists, method does not
-	CodeNotConfigured        = "not_configured"         // the server lacks configuration the action needs
-	CodeInternal             = "internal"               // a bug or panic; see the server log by request id
+	"github.com/planbridge/planbridge/actions"
 )
 
 // ErrorBody is the JSON shape of every REST error response.
@@ -27,16 +17,33 @@ type ErrorBody struct {
 // ErrorDetail says what went wrong in a machine-readable code and a
 // human-readable, instructive message, plus the request id to quote in support.
 type ErrorDetail struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
+	// Code is one of the stable codes of actions.Codes.
+	Code actions.Code `json:"code"`
+	// Message says what went wrong and what to do.
+	Message string `json:"message"`
+	// RequestID identifies the request in the server's log.
 	RequestID string `json:"requestId,omitempty"`
-	Retryable bool   `json:"retryable,omitempty"`
+	// Retryable says whether the same request may succeed later unchanged.
+	Retryable bool `json:"retryable"`
 }
 
-// WriteError writes the REST error JSON with status, tagging it with the
-// request's id so a caller can quote it and an operator can find the log line.
-func WriteError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	writeErrorDetail(w, r, status, ErrorDetail{Code: code, Message: message})
+// WriteError writes the REST error JSON with the code's status, tagging it
+// with the request's id so a caller can quote it and an operator can find
+// the log line.
+func WriteError(w http.ResponseWriter, r *http.Request, code actions.Code, message string) {
+	spec := code.Spec()
+	writeErrorDetail(w, r, spec.HTTPStatus, ErrorDetail{Code: code, Message: message, Retryable: spec.Retryable})
+}
+
+// writeActionError answers a failed action call: the code's status, the
+// real Retry-After when Planhat or the limiter named one.
+func writeActionError(w http.ResponseWriter, r *http.Request, e *actions.Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	} else if e.Code == actions.CodeRateLimited {
+		w.Header().Set("Retry-After", "60")
+	}
+	writeErrorDetail(w, r, e.HTTPStatus(), ErrorDetail{Code: e.Code, Message: e.Message, Retryable: e.Retryable})
 }
 
 func writeErrorDetail(w http.ResponseWriter, r *http.Request, status int, d ErrorDetail) {

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"github.com/planbridge/planbridge/actions"
 	"net/http"
 	"strconv"
 	"sync"
@@ -106,6 +108,19 @@ func (m *Metrics) ObserveAction(door, action, outcome string, d time.Duration) {
 	}
 	m.actions.WithLabelValues(door, action, outcome).Inc()
 	m.actionDuration.WithLabelValues(door, action).Observe(d.Seconds())
+}
+
+// ActionObserver counts every action call of a registry under its door,
+// action and outcome ("ok" or the error code); register it once with
+// Registry.Observe.
+func (m *Metrics) ActionObserver() actions.Observer {
+	return func(_ context.Context, o actions.Outcome) {
+		outcome := "ok"
+		if o.Err != nil {
+			outcome = string(o.Err.Code)
+		}
+		m.ObserveAction(o.Door, o.Action, outcome, o.Duration)
+	}
 }
 
 // PlanhatTransport wraps base (http.DefaultTransport when nil) so every

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/planbridge/planbridge/actions"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -117,7 +118,7 @@ func observe(next http.Handler, logger *slog.Logger, m *Metrics) http.Handler {
 				logger.ErrorContext(r.Context(), "panic serving request",
 					"request_id", id, "route", routeOf(r), "panic", panicSummary(v), "stack", string(debug.Stack()))
 				if rec.status == 0 {
-					WriteError(rec, r, http.StatusInternalServerError, CodeInternal,
+					WriteError(rec, r, actions.CodeInternal,
 						"The server hit an unexpected error; it was logged with this request id. Retry later or report the id to the operator.")
 				}
 			}
@@ -172,7 +173,7 @@ func panicSummary(v any) string {
 func limitBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			WriteError(w, r, http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+			WriteError(w, r, actions.CodePayloadTooLarge,
 				fmt.Sprintf("The request body is %d bytes; the limit is %d. Send less data per call (split bulk inputs).", r.ContentLength, limit))
 			return
 		}
@@ -247,7 +248,7 @@ func requireAPIKey(keys *APIKeys, next http.Handler) http.Handler {
 			if errors.Is(err, errBadCredentials) {
 				msg = "The API key is not accepted: send \"Authorization: Bearer <key>\" with one of the keys in the server's PLANBRIDGE_API_KEYS (ask the operator for one)."
 			}
-			WriteError(w, r, http.StatusUnauthorized, CodeUnauthenticated, msg)
+			WriteError(w, r, actions.CodeUnauthenticated, msg)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/planbridge/planbridge/actions"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -145,7 +146,7 @@ func TestMethodNotAllowedIsJSON(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /only-post", func(w http.ResponseWriter, r *http.Request) {})
-	h := observe(muxErrorsAsJSON(mux), slog.New(slog.DiscardHandler), nil)
+	h := observe(muxErrorsAsJSON(mux, "No such endpoint."), slog.New(slog.DiscardHandler), nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/only-post", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
@@ -153,7 +154,7 @@ func TestMethodNotAllowedIsJSON(t *testing.T) {
 	}
 	var body ErrorBody
 	decodeJSONBody(t, rec.Body.Bytes(), &body)
-	if diff := cmp.Diff(CodeMethodNotAllowed, body.Error.Code); diff != "" {
+	if diff := cmp.Diff(actions.CodeMethodNotAllowed, body.Error.Code); diff != "" {
 		t.Errorf("code (-want +got):\n%s", diff)
 	}
 	if rec.Header().Get("Allow") != "POST" {
@@ -162,7 +163,7 @@ func TestMethodNotAllowedIsJSON(t *testing.T) {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nowhere", nil))
 	decodeJSONBody(t, rec.Body.Bytes(), &body)
-	if rec.Code != http.StatusNotFound || body.Error.Code != CodeRouteNotFound {
+	if rec.Code != http.StatusNotFound || body.Error.Code != actions.CodeRouteNotFound {
 		t.Errorf("unknown path = %d %s", rec.Code, rec.Body)
 	}
 }

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
-	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/planbridge/planbridge/actions"
@@ -21,8 +21,11 @@ var ErrBody = errors.New("httpapi: unacceptable request body")
 // BodyError is a refused request body: its status (400, 413 or 415), its
 // stable code and an instructive message.
 type BodyError struct {
-	Status  int
-	Code    string
+	// Status is the HTTP status to answer with.
+	Status int
+	// Code is the stable code, one of actions' body codes.
+	Code actions.Code
+	// Message says what is wrong with the body and what to send instead.
 	Message string
 }
 
@@ -42,7 +45,7 @@ func DecodeActionInput(contentType string, body io.Reader, limit int64) (json.Ra
 		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, tooLarge(mbe.Limit)
 		}
-		return nil, &BodyError{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Message: "The request body could not be read completely; retry the call."}
+		return nil, &BodyError{Status: http.StatusBadRequest, Code: actions.CodeMalformedJSON, Message: "The request body could not be read completely; retry the call."}
 	}
 	if int64(len(raw)) > limit {
 		return nil, tooLarge(limit)
@@ -60,7 +63,7 @@ func DecodeActionInput(contentType string, body io.Reader, limit int64) (json.Ra
 				got = fmt.Sprintf("Content-Type %q", mt)
 			}
 		}
-		return nil, &BodyError{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMediaType,
+		return nil, &BodyError{Status: http.StatusUnsupportedMediaType, Code: actions.CodeUnsupportedMediaType,
 			Message: "The action input must be sent as JSON with \"Content-Type: application/json\"; the request had " + got + "."}
 	}
 	if len(trimmed) == 0 {
@@ -77,19 +80,19 @@ func DecodeActionInput(contentType string, body io.Reader, limit int64) (json.Ra
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, &BodyError{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Message: "The request body is not valid JSON (" + describeJSONError(err) + "); send the action input as one JSON object."}
+		return nil, &BodyError{Status: http.StatusBadRequest, Code: actions.CodeMalformedJSON, Message: "The request body is not valid JSON (" + describeJSONError(err) + "); send the action input as one JSON object."}
 	}
 	if dec.More() {
-		return nil, &BodyError{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Message: "The request body holds more than one JSON value; send the action input as exactly one JSON object."}
+		return nil, &BodyError{Status: http.StatusBadRequest, Code: actions.CodeMalformedJSON, Message: "The request body holds more than one JSON value; send the action input as exactly one JSON object."}
 	}
 	if _, ok := v.(map[string]any); !ok {
-		return nil, &BodyError{Status: http.StatusBadRequest, Code: CodeMalformedJSON, Message: fmt.Sprintf("The request body is a JSON %s; send the action input as one JSON object, e.g. {\"companyId\": \"…\"}.", jsonKind(v))}
+		return nil, &BodyError{Status: http.StatusBadRequest, Code: actions.CodeMalformedJSON, Message: fmt.Sprintf("The request body is a JSON %s; send the action input as one JSON object, e.g. {\"companyId\": \"…\"}.", jsonKind(v))}
 	}
 	return json.RawMessage(trimmed), nil
 }
 
 func tooLarge(limit int64) *BodyError {
-	return &BodyError{Status: http.StatusRequestEntityTooLarge, Code: CodePayloadTooLarge,
+	return &BodyError{Status: http.StatusRequestEntityTooLarge, Code: actions.CodePayloadTooLarge,
 		Message: fmt.Sprintf("The request body exceeds the %d-byte limit; send less data per call (split bulk inputs into several calls).", limit)}
 }
 
@@ -120,9 +123,67 @@ func describeJSONError(err error) string {
 	return "it cannot be parsed"
 }
 
+// RESTOptions configure the REST door.
+type RESTOptions struct {
+	// Registry holds the actions the door serves; required.
+	Registry *actions.Registry
+	// Deps are the server's own dependencies every REST call runs with
+	// (the Planhat client of PLANHAT_TOKEN); actions needing one it lacks
+	// answer not_configured, and New logs which at start-up.
+	Deps actions.Deps
+	// MaxBodyBytes bounds bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Version appears in the OpenAPI document.
+	Version string
+	// Logger receives the outcome of failed calls; nil discards.
+	Logger *slog.Logger
+}
+
+// RESTWording tells REST callers where settings live: on the server, in
+// the operator's hands.
+var RESTWording = actions.Wording{
+	Token:       "have the server's operator set it as PLANHAT_TOKEN",
+	Tenant:      "into the server's PLANHAT_TENANT (ask its operator)",
+	Region:      "the server's PLANHAT_REGION or PLANHAT_API_URL",
+	ListActions: "GET /v1/actions lists the actions",
+	Where:       "the planbridge server",
+	Operator:    "the server's operator with the request id",
+}
+
+// REST builds the REST door: POST /v1/actions/{name}, GET /v1/actions
+// (both behind the API keys) and GET /openapi.json.
+func REST(opts RESTOptions) (Door, error) {
+	if opts.Registry == nil {
+		return Door{}, errors.New("httpapi: RESTOptions.Registry is required")
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	doc, err := OpenAPI(opts.Registry, opts.Version)
+	if err != nil {
+		return Door{}, err
+	}
+	d := &restDoor{opts: opts}
+	return Door{
+		Name: "rest",
+		Hint: "The REST door is POST /v1/actions/{name} (GET /v1/actions lists actions, GET /openapi.json describes them)",
+		Routes: []Route{
+			{Pattern: "POST /v1/actions/{name}", Handler: http.HandlerFunc(d.call), NeedsAPIKey: true, MaxBodyBytes: opts.MaxBodyBytes},
+			{Pattern: "GET /v1/actions", Handler: http.HandlerFunc(d.list), NeedsAPIKey: true},
+			{Pattern: "GET /openapi.json", Handler: openAPIHandler(doc)},
+		},
+	}, nil
+}
+
 // restDoor serves POST /v1/actions/{name} and GET /v1/actions.
 type restDoor struct {
-	cfg *Config
+	opts RESTOptions
 }
 
 // actionSummary is one entry of GET /v1/actions.
@@ -138,7 +199,7 @@ type actionSummary struct {
 }
 
 func (d *restDoor) list(w http.ResponseWriter, r *http.Request) {
-	all := d.cfg.Registry.All()
+	all := d.opts.Registry.All()
 	out := struct {
 		Actions []actionSummary `json:"actions"`
 	}{Actions: make([]actionSummary, 0, len(all))}
@@ -152,50 +213,29 @@ func (d *restDoor) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *restDoor) call(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	action, err := d.cfg.Registry.Lookup(name)
-	if err != nil {
-		// The message names the closest registered action, if any.
-		WriteError(w, r, http.StatusNotFound, CodeUnknownAction, actions.Classify(err).Message+" GET /v1/actions lists the actions.")
-		return
+	inv := actions.Invocation{
+		Door: "rest", Action: r.PathValue("name"), Deps: d.opts.Deps, Wording: &RESTWording,
+		Logger: d.opts.Logger.With("request_id", RequestID(r.Context())),
 	}
-	input, err := DecodeActionInput(r.Header.Get("Content-Type"), r.Body, d.cfg.maxBody())
-	if err != nil {
-		if be, ok := errors.AsType[*BodyError](err); ok {
-			WriteError(w, r, be.Status, be.Code, be.Message)
+	if _, ok := d.opts.Registry.Get(inv.Action); ok {
+		// Only a known action's body is read: an unknown name is answered
+		// (with the closest name) without reading it.
+		input, err := DecodeActionInput(r.Header.Get("Content-Type"), r.Body, d.opts.MaxBodyBytes)
+		if err != nil {
+			if be, ok := errors.AsType[*BodyError](err); ok {
+				WriteError(w, r, be.Code, be.Message)
+				return
+			}
+			WriteError(w, r, actions.CodeMalformedJSON, "The request body could not be read; retry the call.")
 			return
 		}
-		WriteError(w, r, http.StatusBadRequest, CodeMalformedJSON, "The request body could not be read; retry the call.")
+		inv.Input = input
+	}
+	out, failure := d.opts.Registry.Invoke(r.Context(), inv)
+	if failure != nil {
+		writeActionError(w, r, failure)
 		return
 	}
-	ctx := r.Context()
-	if d.cfg.ActionContext != nil {
-		if ctx, err = d.cfg.ActionContext(ctx); err != nil {
-			WriteError(w, r, http.StatusServiceUnavailable, CodeNotConfigured, err.Error())
-			return
-		}
-	}
-	start := time.Now()
-	out, err := action.Call(ctx, input)
-	if err != nil {
-		info := actions.Classify(err)
-		d.cfg.Metrics.ObserveAction("rest", name, info.Code, time.Since(start))
-		status := info.HTTPStatus
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		if status >= 500 {
-			d.cfg.Logger.ErrorContext(ctx, "action failed", "request_id", RequestID(ctx), "action", name, "code", info.Code, "error", err.Error())
-		} else {
-			d.cfg.Logger.InfoContext(ctx, "action refused", "request_id", RequestID(ctx), "action", name, "code", info.Code)
-		}
-		if info.Code == actions.CodeRateLimited {
-			w.Header().Set("Retry-After", "60")
-		}
-		writeErrorDetail(w, r, status, ErrorDetail{Code: info.Code, Message: info.Message, Retryable: info.Retryable})
-		return
-	}
-	d.cfg.Metrics.ObserveAction("rest", name, "ok", time.Since(start))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)

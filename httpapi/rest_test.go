@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -43,13 +42,15 @@ func newRESTEnv(t *testing.T) *restEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg.Observe(metrics.ActionObserver())
+	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: reg, Deps: actions.Deps{Planhat: client}, MaxBodyBytes: 4096, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := httpapi.New(httpapi.Config{
-		Metrics:       metrics,
-		Registry:      reg,
-		ActionContext: func(ctx context.Context) (context.Context, error) { return actions.WithPlanhat(ctx, client), nil },
-		APIKeys:       httpapi.ParseAPIKeys(testKey + ",second-key"),
-		MaxBodyBytes:  4096,
-		Version:       "test",
+		Metrics: metrics,
+		APIKeys: httpapi.ParseAPIKeys(testKey + ",second-key"),
+		Doors:   []httpapi.Door{rest},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -102,22 +103,22 @@ func TestRESTDoorErrors(t *testing.T) {
 		contentType string
 		body        string
 		wantStatus  int
-		wantCode    string
+		wantCode    actions.Code
 	}{
-		{"no key", "POST", "/v1/actions/getCompany", "", "application/json", `{}`, 401, httpapi.CodeUnauthenticated},
-		{"wrong key", "POST", "/v1/actions/getCompany", "Bearer nope", "application/json", `{}`, 401, httpapi.CodeUnauthenticated},
-		{"basic auth", "POST", "/v1/actions/getCompany", "Basic " + testKey, "application/json", `{}`, 401, httpapi.CodeUnauthenticated},
-		{"list without key", "GET", "/v1/actions", "", "", "", 401, httpapi.CodeUnauthenticated},
-		{"unknown action", "POST", "/v1/actions/getCompanny", bearer, "application/json", `{}`, 404, httpapi.CodeUnknownAction},
-		{"wrong content type", "POST", "/v1/actions/getCompany", bearer, "text/plain", `{"id":"x"}`, 415, httpapi.CodeUnsupportedMediaType},
-		{"form body", "POST", "/v1/actions/getCompany", bearer, "application/x-www-form-urlencoded", `id=x`, 415, httpapi.CodeUnsupportedMediaType},
-		{"malformed json", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":`, 400, httpapi.CodeMalformedJSON},
-		{"array body", "POST", "/v1/actions/getCompany", bearer, "application/json", `[]`, 400, httpapi.CodeMalformedJSON},
-		{"oversized", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":"` + strings.Repeat("a", 5000) + `"}`, 413, httpapi.CodePayloadTooLarge},
+		{"no key", "POST", "/v1/actions/getCompany", "", "application/json", `{}`, 401, actions.CodeUnauthenticated},
+		{"wrong key", "POST", "/v1/actions/getCompany", "Bearer nope", "application/json", `{}`, 401, actions.CodeUnauthenticated},
+		{"basic auth", "POST", "/v1/actions/getCompany", "Basic " + testKey, "application/json", `{}`, 401, actions.CodeUnauthenticated},
+		{"list without key", "GET", "/v1/actions", "", "", "", 401, actions.CodeUnauthenticated},
+		{"unknown action", "POST", "/v1/actions/getCompanny", bearer, "application/json", `{}`, 404, actions.CodeUnknownAction},
+		{"wrong content type", "POST", "/v1/actions/getCompany", bearer, "text/plain", `{"id":"x"}`, 415, actions.CodeUnsupportedMediaType},
+		{"form body", "POST", "/v1/actions/getCompany", bearer, "application/x-www-form-urlencoded", `id=x`, 415, actions.CodeUnsupportedMediaType},
+		{"malformed json", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":`, 400, actions.CodeMalformedJSON},
+		{"array body", "POST", "/v1/actions/getCompany", bearer, "application/json", `[]`, 400, actions.CodeMalformedJSON},
+		{"oversized", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":"` + strings.Repeat("a", 5000) + `"}`, 413, actions.CodePayloadTooLarge},
 		{"missing field", "POST", "/v1/actions/getCompany", bearer, "application/json", `{}`, 400, actions.CodeInvalidInput},
 		{"not found", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":"extid-does-not-exist"}`, 404, actions.CodeNotFound},
-		{"wrong method", "GET", "/v1/actions/getCompany", bearer, "", "", 405, httpapi.CodeMethodNotAllowed},
-		{"no route", "GET", "/v2/nothing", bearer, "", "", 404, httpapi.CodeRouteNotFound},
+		{"wrong method", "GET", "/v1/actions/getCompany", bearer, "", "", 405, actions.CodeMethodNotAllowed},
+		{"no route", "GET", "/v2/nothing", bearer, "", "", 404, actions.CodeRouteNotFound},
 		{"ok", "POST", "/v1/actions/getCompany", bearer, "application/json", `{"id":"` + companyID + `"}`, 200, ""},
 		{"second key ok", "POST", "/v1/actions/getCompany", "Bearer second-key", "application/json", `{"id":"` + companyID + `"}`, 200, ""},
 	}
@@ -298,7 +299,11 @@ func TestReadyzDrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := httpapi.New(httpapi.Config{Registry: reg})
+	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := httpapi.New(httpapi.Config{Doors: []httpapi.Door{rest}})
 	if err != nil {
 		t.Fatal(err)
 	}

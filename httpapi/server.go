@@ -7,7 +7,7 @@ package httpapi
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,44 +27,45 @@ const DefaultMaxBodyBytes = 8 << 20
 // not in the path; set it on the integration's URL in Botpress or in a proxy.
 const BotpressSecretHeader = "X-Planbridge-Secret"
 
-// Config wires the server. Registry is required; every other field has a
-// safe zero value (no Botpress door, no REST access without keys, metrics
-// off).
+// Config wires the server from a list of doors. Every field has a safe
+// zero value (no doors, no REST access without keys, metrics off).
 type Config struct {
 	// Logger receives access logs and errors; nil discards.
 	Logger *slog.Logger
 	// Metrics, when set, instruments every route and is served on /metrics.
 	Metrics *Metrics
-	// Registry holds the actions of the REST door.
-	Registry *actions.Registry
-	// ActionContext prepares the context of a REST action call, e.g. with
-	// actions.WithPlanhat and the server's configured client. An error
-	// (e.g. no Planhat token configured) answers 503 not_configured with the
-	// error's text, which must say what the operator should set.
-	ActionContext func(context.Context) (context.Context, error)
-	// APIKeys are the keys the REST door accepts; none means the door
-	// refuses every call (with a message saying how to configure keys).
+	// APIKeys are the keys routes with NeedsAPIKey accept; none means those
+	// routes refuse every call (with a message saying how to configure keys).
 	APIKeys *APIKeys
-	// BotpressPlanhat serves the planhat integration (botpress.NewHandler).
-	BotpressPlanhat http.Handler
-	// BotpressSecret, when set, must be presented by Botpress either as the
-	// path segment after the door (/botpress/planhat/{secret}) or in the
-	// X-Planbridge-Secret header.
-	BotpressSecret string
-	// MaxBodyBytes bounds REST bodies; 0 means DefaultMaxBodyBytes.
-	MaxBodyBytes int64
-	// Version appears in the OpenAPI document.
-	Version string
+	// Doors are the front doors the server serves: the REST door, one
+	// Botpress door per integration, and whatever comes next.
+	Doors []Door
 	// Ready reports whether dependencies are usable for /readyz; nil means
 	// ready whenever the server is not shutting down.
 	Ready func(context.Context) error
 }
 
-func (c *Config) maxBody() int64 {
-	if c.MaxBodyBytes > 0 {
-		return c.MaxBodyBytes
-	}
-	return DefaultMaxBodyBytes
+// Door is one front door: the routes it serves and, for the answer to an
+// unknown path, a phrase saying how to reach it.
+type Door struct {
+	// Name identifies the door in errors, e.g. "rest" or "botpress/planhat".
+	Name string
+	// Hint completes the route-not-found message, e.g. "Botpress calls POST /botpress/planhat".
+	Hint string
+	// Routes are the door's patterns and handlers.
+	Routes []Route
+}
+
+// Route is one pattern of a door.
+type Route struct {
+	// Pattern is a net/http ServeMux pattern, e.g. "POST /v1/actions/{name}".
+	Pattern string
+	// Handler serves it.
+	Handler http.Handler
+	// NeedsAPIKey puts the route behind Config.APIKeys.
+	NeedsAPIKey bool
+	// MaxBodyBytes, when positive, bounds the request body (413 beyond).
+	MaxBodyBytes int64
 }
 
 // Server is the HTTP handler of planbridge serve.
@@ -74,36 +75,42 @@ type Server struct {
 	cfg      Config
 }
 
-// New builds the routes of DESIGN.md.
-func New(cfg Config) (*Server, error) {
-	if cfg.Registry == nil {
-		return nil, errors.New("httpapi: Config.Registry is required")
-	}
+// New builds the routes of every door plus the probes and /metrics. Two
+// doors claiming one pattern are refused.
+func New(cfg Config) (s *Server, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.APIKeys == nil {
 		cfg.APIKeys = &APIKeys{}
 	}
-	if cfg.Version == "" {
-		cfg.Version = "dev"
-	}
-	doc, err := OpenAPI(cfg.Registry, cfg.Version)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg}
-	rest := &restDoor{cfg: &s.cfg}
+	s = &Server{cfg: cfg}
 	mux := http.NewServeMux()
-
-	mux.Handle("POST /v1/actions/{name}", requireAPIKey(cfg.APIKeys, limitBody(cfg.maxBody(), http.HandlerFunc(rest.call))))
-	mux.Handle("GET /v1/actions", requireAPIKey(cfg.APIKeys, http.HandlerFunc(rest.list)))
-	mux.Handle("GET /openapi.json", openAPIHandler(doc))
-
-	if cfg.BotpressPlanhat != nil {
-		door := botpressDoor(cfg.BotpressSecret, cfg.BotpressPlanhat)
-		mux.Handle("/botpress/planhat", door)
-		mux.Handle("/botpress/planhat/{rest...}", door)
+	defer func() {
+		// ServeMux panics on a conflicting or malformed pattern; a door list
+		// is configuration, so say which door caused it.
+		if p := recover(); p != nil {
+			s, err = nil, fmt.Errorf("httpapi: %v", p)
+		}
+	}()
+	var hints []string
+	for _, d := range cfg.Doors {
+		if d.Hint != "" {
+			hints = append(hints, d.Hint)
+		}
+		for _, rt := range d.Routes {
+			if rt.Handler == nil {
+				return nil, fmt.Errorf("httpapi: door %s: route %q has no handler", d.Name, rt.Pattern)
+			}
+			h := rt.Handler
+			if rt.MaxBodyBytes > 0 {
+				h = limitBody(rt.MaxBodyBytes, h)
+			}
+			if rt.NeedsAPIKey {
+				h = requireAPIKey(cfg.APIKeys, h)
+			}
+			mux.Handle(rt.Pattern, h)
+		}
 	}
 
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
@@ -118,8 +125,27 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics.Handler())
 	}
-	s.handler = observe(muxErrorsAsJSON(mux), cfg.Logger, cfg.Metrics)
+	notFound := "No such endpoint."
+	if len(hints) > 0 {
+		notFound += " " + strings.Join(hints, "; ") + "."
+	}
+	s.handler = observe(muxErrorsAsJSON(mux, notFound), cfg.Logger, cfg.Metrics)
 	return s, nil
+}
+
+// BotpressDoor serves a Botpress integration handler at /botpress/{name}
+// (and below it, where a path-carried secret goes), behind the shared
+// secret when one is set.
+func BotpressDoor(name string, handler http.Handler, doorSecret string) Door {
+	h := botpressDoor(name, doorSecret, handler)
+	return Door{
+		Name: "botpress/" + name,
+		Hint: "Botpress calls POST /botpress/" + name,
+		Routes: []Route{
+			{Pattern: "/botpress/" + name, Handler: h},
+			{Pattern: "/botpress/" + name + "/{rest...}", Handler: h},
+		},
+	}
 }
 
 // ServeHTTP serves every route.
@@ -147,15 +173,16 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // an unknown path, 405 with Allow for a wrong method) into the REST error
 // JSON. Only unmatched requests (no r.Pattern) are touched, so handlers'
 // own 404s pass through.
-func muxErrorsAsJSON(next http.Handler) http.Handler {
+func muxErrorsAsJSON(next http.Handler, notFound string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r}, r)
+		next.ServeHTTP(&muxErrorWriter{ResponseWriter: w, r: r, notFound: notFound}, r)
 	})
 }
 
 type muxErrorWriter struct {
 	http.ResponseWriter
 	r        *http.Request
+	notFound string
 	replaced bool
 }
 
@@ -165,12 +192,11 @@ func (m *muxErrorWriter) WriteHeader(code int) {
 		m.Header().Del("Content-Type")
 		m.Header().Del("X-Content-Type-Options")
 		if code == http.StatusMethodNotAllowed {
-			WriteError(m.ResponseWriter, m.r, code, CodeMethodNotAllowed,
+			WriteError(m.ResponseWriter, m.r, actions.CodeMethodNotAllowed,
 				"This endpoint does not accept "+m.r.Method+"; use "+m.Header().Get("Allow")+".")
 			return
 		}
-		WriteError(m.ResponseWriter, m.r, code, CodeRouteNotFound,
-			"No such endpoint. The REST door is POST /v1/actions/{name} (GET /v1/actions lists actions, GET /openapi.json describes them); Botpress calls POST /botpress/planhat.")
+		WriteError(m.ResponseWriter, m.r, actions.CodeRouteNotFound, m.notFound)
 		return
 	}
 	m.ResponseWriter.WriteHeader(code)
@@ -192,7 +218,7 @@ func (m *muxErrorWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter 
 // the handler runs any request that names an x-bp-operation as that
 // operation, whatever its method and path, so such a request needs the
 // secret too.
-func botpressDoor(doorSecret string, next http.Handler) http.Handler {
+func botpressDoor(name, doorSecret string, next http.Handler) http.Handler {
 	want := secret.NewSet(doorSecret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		probe := r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/health") && r.Header.Get(botpress.HeaderOperation) == ""
@@ -203,7 +229,7 @@ func botpressDoor(doorSecret string, next http.Handler) http.Handler {
 			}
 			if !want.Match(got) {
 				botpress.WriteError(w, botpress.NewError(http.StatusUnauthorized, botpress.TypeUnauthorized,
-					"Unauthorized: this planbridge server expects its shared secret; put it at the end of the integration URL (/botpress/planhat/<secret>) or in the X-Planbridge-Secret header."))
+					"Unauthorized: this planbridge server expects its shared secret; put it at the end of the integration URL (/botpress/"+name+"/YOUR_SECRET) or in the X-Planbridge-Secret header."))
 				return
 			}
 		}

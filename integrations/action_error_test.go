@@ -36,10 +36,11 @@ func TestActionError(t *testing.T) {
 		{"timeout", context.DeadlineExceeded, 504, botpress.TypeRuntime},
 		{"no tenant", planhat.ErrNoTenantToken, 400, botpress.TypeRuntime},
 		{"internal", errors.New("nil map somewhere"), 0, ""},
-		{"no client in context", actions.ErrNoPlanhat, 0, ""},
+		{"door without a client", &actions.MissingDepsError{Action: "getCompany", Missing: actions.NeedPlanhat}, 400, botpress.TypeRuntime},
+		{"panic", &actions.PanicError{Action: "getCompany", Value: "boom"}, 0, ""},
 	}
 	for _, tt := range tests {
-		got := ActionError(nil, "getCompany", tt.err)
+		got := ActionError(actions.Classify(tt.err, &BotpressWording))
 		var be *botpress.Error
 		if !errors.As(got, &be) {
 			if tt.wantStatus != 0 {

@@ -90,9 +90,6 @@ type PlanhatOptions struct {
 	// WrapTransport, when set, wraps each client's transport, e.g. with
 	// Metrics.PlanhatTransport; it receives the token's fingerprint.
 	WrapTransport func(rt http.RoundTripper, fingerprint string) http.RoundTripper
-	// ObserveAction, when set, is told the outcome ("ok" or an error code)
-	// and duration of every action call.
-	ObserveAction func(action, outcome string, d time.Duration)
 	// Logger receives diagnostics without secrets; nil discards.
 	Logger *slog.Logger
 	// MaxClients bounds the client cache; 0 means 256.
@@ -352,65 +349,55 @@ func (p *Planhat) Unregister(context.Context, *botpress.Request, *botpress.Regis
 	return nil
 }
 
+// BotpressWording tells bot builders where settings live: in the
+// integration's configuration in Botpress.
+var BotpressWording = actions.Wording{
+	Token:       "paste it into the integration's configuration",
+	Tenant:      "into the integration's configuration",
+	ListActions: "list the available actions to find the right name",
+	Where:       "the integration",
+	Operator:    "the integration's operator",
+}
+
 // Action runs a registry action with the installation's Planhat client.
 func (p *Planhat) Action(ctx context.Context, req *botpress.Request, name string, input json.RawMessage) (any, error) {
-	action, err := p.opts.Registry.Lookup(name)
-	if err != nil {
-		return nil, ActionError(nil, name, err)
+	inv := actions.Invocation{Door: "botpress", Action: name, Input: input, Wording: &BotpressWording, Logger: req.Logger}
+	if a, ok := p.opts.Registry.Get(name); ok && a.Needs&actions.NeedPlanhat != 0 {
+		_, c, err := p.clientFor(req)
+		if err != nil {
+			return nil, err
+		}
+		inv.Deps.Planhat = c
 	}
-	_, c, err := p.clientFor(req)
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	out, err := action.Call(actions.WithPlanhat(ctx, c), input)
-	outcome := "ok"
-	if err != nil {
-		outcome = actions.Classify(err).Code
-	}
-	if p.opts.ObserveAction != nil {
-		p.opts.ObserveAction(name, outcome, time.Since(start))
-	}
-	if err != nil {
-		return nil, ActionError(req.Logger, name, err)
+	out, failure := p.opts.Registry.Invoke(ctx, inv)
+	if failure != nil {
+		return nil, ActionError(failure)
 	}
 	return out, nil
 }
 
-// ActionError turns an action failure into what Botpress should see: input
-// problems as InvalidPayload; rate limits as 429 RateLimited; Planhat
-// outages and timeouts as 5xx with the classified (safe) message, which
-// Botpress treats as transient; anything else the bot builder can fix as a
-// RuntimeError with the classified, instructive message; internal faults as
-// the generic 500.
-func ActionError(logger *slog.Logger, action string, err error) error {
-	info := actions.Classify(err)
-	if logger != nil {
-		level := slog.LevelInfo
-		if !info.UserFixable || info.Code == actions.CodeUpstreamError {
-			level = slog.LevelError
-		}
-		logger.Log(context.Background(), level, "action failed", "action", action, "code", info.Code, "error", err.Error())
-	}
-	var inErr *actions.InputError
+// ActionError turns a failed call into what Botpress should see: input
+// problems and unknown names as InvalidPayload; rate limits as 429
+// RateLimited; Planhat outages and timeouts as 5xx with the safe message,
+// which Botpress treats as transient; anything else the bot builder can fix
+// as a RuntimeError; internal faults as the generic 500 (the cause was
+// logged by the pipeline).
+func ActionError(e *actions.Error) error {
 	switch {
-	case errors.As(err, &inErr), info.Code == actions.CodeUnknownAction:
-		return botpress.InvalidPayloadError(info.Message)
-	case info.Code == actions.CodeRateLimited:
-		return botpress.NewError(http.StatusTooManyRequests, botpress.TypeRateLimited, info.Message)
-	case info.Code == actions.CodeUpstreamError, info.Code == actions.CodeUpstreamTimeout, info.Code == actions.CodeCanceled:
-		status := info.HTTPStatus
-		if status < 500 {
-			status = http.StatusBadGateway
-		}
-		return botpress.NewError(status, botpress.TypeRuntime, info.Message)
-	case info.Code == actions.CodeInternal || info.Message == "":
-		return err
-	case info.UserFixable:
-		return botpress.RuntimeError(info.Message)
-	default:
-		return err
+	case e.Code == actions.CodeInvalidInput && len(e.Fields) > 0, e.Code == actions.CodeUnknownAction:
+		return botpress.InvalidPayloadError(e.Message)
+	case errors.As(e, new(*actions.InputError)):
+		return botpress.InvalidPayloadError(e.Message)
+	case e.Code == actions.CodeRateLimited:
+		return botpress.NewError(http.StatusTooManyRequests, botpress.TypeRateLimited, e.Message)
+	case e.Code == actions.CodeUpstreamError, e.Code == actions.CodeUpstreamTimeout, e.Code == actions.CodeCanceled:
+		return botpress.NewError(max(e.HTTPStatus(), http.StatusBadGateway), botpress.TypeRuntime, e.Message)
+	case e.UserFixable:
+		return botpress.RuntimeError(e.Message)
+	case e.Err == nil:
+		return e
 	}
+	return e.Err
 }
 
 // WebhookReceived accepts a Planhat automation webhook: checks the shared

@@ -1,12 +1,13 @@
-// Package server wires planbridge's HTTP handler: the Planhat Botpress
-// integration behind the Botpress door, the REST door, and the metrics
-// both report to. planbridge serve and the end-to-end tests build their
-// server here, so the tests exercise the wiring that runs in production;
-// every setting in which they differ is an explicit option.
+// Package server composes planbridge's HTTP handler from its doors: the
+// REST door, one Botpress door per integration, and any door the caller
+// adds. planbridge serve and the end-to-end tests build their server here,
+// so the tests exercise the wiring that runs in production; every setting
+// in which they differ is an explicit option.
 package server
 
 import (
-	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -14,13 +15,12 @@ import (
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
-	"github.com/planbridge/planbridge/planhat"
 )
 
 // Options are the settings of one server; zero values mean the defaults of
 // the package each setting is handed to.
 type Options struct {
-	// Registry holds the actions both doors expose; required.
+	// Registry holds the actions every door exposes; required.
 	Registry *actions.Registry
 	// Metrics counts requests, Planhat calls and action outcomes and is
 	// served on /metrics; nil means a fresh set. Pass one when something
@@ -31,83 +31,99 @@ type Options struct {
 	Logger *slog.Logger
 	// Version appears in the OpenAPI document.
 	Version string
-	// UserAgent is sent to Planhat by the integration's clients.
-	UserAgent string
 
-	// Policy guards the Planhat URLs that arrive in Botpress configurations.
-	Policy integrations.HostPolicy
-	// DefaultAPIURL and DefaultAnalyticsURL are the operator's Planhat URLs,
-	// used when a configuration names neither a region nor a URL.
-	DefaultAPIURL       string
-	DefaultAnalyticsURL string
-	// PlanhatTimeout bounds each ordinary request to Planhat; 0 means the
-	// planhat client's default.
-	PlanhatTimeout time.Duration
-	// RateLimit paces each token's calls; nil means planhat.DefaultRateLimit.
-	RateLimit *planhat.RateLimit
-	// Retry is the planhat clients' retry policy; nil means its default.
-	Retry *planhat.RetryPolicy
+	// APIKeys are the keys the REST door accepts; none refuses every call.
+	APIKeys *httpapi.APIKeys
+	// REST are the dependencies of REST calls: the server's own Planhat
+	// client, when PLANHAT_TOKEN is set.
+	REST actions.Deps
 
-	// Runtime is the Botpress Runtime API the integration emits events to.
+	// Botpress are the settings every Botpress door shares.
+	Botpress Botpress
+	// Planhat are the planhat integration's own settings; its Registry,
+	// Logger and WrapTransport are filled in by New.
+	Planhat integrations.PlanhatOptions
+
+	// Doors are served after the built-in ones (REST, Botpress planhat).
+	Doors []httpapi.Door
+}
+
+// Botpress are the settings shared by every Botpress integration door.
+type Botpress struct {
+	// Runtime is the Botpress Runtime API integrations emit events to.
 	Runtime botpress.ClientOptions
 	// MaxBodyBytes bounds Botpress door bodies; 0 means
 	// botpress.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// BotpressTimeout bounds each Botpress operation; 0 means no bound.
-	BotpressTimeout time.Duration
-	// BotpressSecret, when set, must be presented by Botpress on the door.
-	BotpressSecret string
-
-	// APIKeys are the keys the REST door accepts; none refuses every call.
-	APIKeys *httpapi.APIKeys
-	// ActionContext prepares the context of a REST action call; its error
-	// answers 503 and must say what the operator should set.
-	ActionContext func(context.Context) (context.Context, error)
+	// Timeout bounds each Botpress operation; 0 means no bound.
+	Timeout time.Duration
+	// Secret, when set, must be presented by Botpress on every door.
+	Secret string
 }
 
-// New builds the server's handler from opts.
+// door serves one integration through the Botpress protocol.
+func (b Botpress) door(name string, integration botpress.Integration, logger *slog.Logger) httpapi.Door {
+	h := botpress.NewHandler(integration, botpress.HandlerOptions{
+		Logger:       logger,
+		Runtime:      b.Runtime,
+		MaxBodyBytes: b.MaxBodyBytes,
+		// The door logs under the request id of the server's access log,
+		// so an operator can follow one operation through both.
+		RequestID: httpapi.RequestID,
+		Timeout:   b.Timeout,
+	})
+	return httpapi.BotpressDoor(name, h, b.Secret)
+}
+
+// New builds the server's handler from opts. It refuses a registry whose
+// actions need a dependency no door can provide, and logs the actions the
+// REST door cannot serve for lack of configuration.
 func New(opts Options) (*httpapi.Server, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("server: Options.Registry is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	metrics := opts.Metrics
 	if metrics == nil {
 		metrics = httpapi.NewMetrics()
 	}
-	integration, err := integrations.NewPlanhat(integrations.PlanhatOptions{
-		Registry:            opts.Registry,
-		Policy:              opts.Policy,
-		DefaultAPIURL:       opts.DefaultAPIURL,
-		DefaultAnalyticsURL: opts.DefaultAnalyticsURL,
-		Timeout:             opts.PlanhatTimeout,
-		RateLimit:           opts.RateLimit,
-		Retry:               opts.Retry,
-		// Every installation's Planhat calls are counted under its token's
-		// fingerprint, and every action under the door it came through.
-		WrapTransport: metrics.PlanhatTransport,
-		ObserveAction: func(action, outcome string, d time.Duration) {
-			metrics.ObserveAction("botpress", action, outcome, d)
-		},
-		Logger:    opts.Logger,
-		UserAgent: opts.UserAgent,
-	})
+	// Every call through every door is counted under its door and outcome.
+	opts.Registry.Observe(metrics.ActionObserver())
+	opts.Registry.SetLogger(opts.Logger)
+
+	// The Botpress planhat door builds a Planhat client for every
+	// installation, so it provides whatever the Planhat actions need.
+	if unmet := opts.Registry.Unmet(actions.NeedPlanhat); len(unmet) > 0 {
+		return nil, fmt.Errorf("server: no door provides what %s needs (%s)", unmet[0].Name, unmet[0].Needs&^actions.NeedPlanhat)
+	}
+	if unmet := opts.Registry.Unmet(opts.REST.Provides()); len(unmet) > 0 {
+		opts.Logger.Warn("the REST door cannot run some actions until the server is configured for them",
+			"actions", len(unmet), "first", unmet[0].Name, "needs", unmet[0].Needs.String(), "set", "PLANHAT_TOKEN")
+	}
+
+	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: opts.Registry, Deps: opts.REST, Version: opts.Version, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
-	door := botpress.NewHandler(integration, botpress.HandlerOptions{
-		Logger:       opts.Logger,
-		Runtime:      opts.Runtime,
-		MaxBodyBytes: opts.MaxBodyBytes,
-		// The door logs under the request id of the server's access log,
-		// so an operator can follow one operation through both.
-		RequestID: httpapi.RequestID,
-		Timeout:   opts.BotpressTimeout,
-	})
+
+	ph := opts.Planhat
+	ph.Registry = opts.Registry
+	ph.Logger = opts.Logger
+	// Every installation's Planhat calls are counted under its token's
+	// fingerprint.
+	ph.WrapTransport = metrics.PlanhatTransport
+	planhatIntegration, err := integrations.NewPlanhat(ph)
+	if err != nil {
+		return nil, err
+	}
+
+	doors := append([]httpapi.Door{rest, opts.Botpress.door(integrations.PlanhatName, planhatIntegration, opts.Logger)}, opts.Doors...)
 	return httpapi.New(httpapi.Config{
-		Logger:          opts.Logger,
-		Metrics:         metrics,
-		Registry:        opts.Registry,
-		ActionContext:   opts.ActionContext,
-		APIKeys:         opts.APIKeys,
-		BotpressPlanhat: door,
-		BotpressSecret:  opts.BotpressSecret,
-		Version:         opts.Version,
+		Logger:  opts.Logger,
+		Metrics: metrics,
+		APIKeys: opts.APIKeys,
+		Doors:   doors,
 	})
 }

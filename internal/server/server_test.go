@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,16 +31,12 @@ func TestNewWiresBothDoorsAndMetrics(t *testing.T) {
 	}
 	const secret, key, maxBody = "door-secret", "api-key", 2048
 	h, err := server.New(server.Options{
-		Registry:       reg,
-		Metrics:        httpapi.NewMetrics(),
-		Version:        "test",
-		Policy:         integrations.HostPolicy{AllowLoopback: true},
-		MaxBodyBytes:   maxBody,
-		BotpressSecret: secret,
-		APIKeys:        httpapi.ParseAPIKeys(key),
-		ActionContext: func(context.Context) (context.Context, error) {
-			return nil, errors.New("no Planhat here: set PLANHAT_TOKEN")
-		},
+		Registry: reg,
+		Metrics:  httpapi.NewMetrics(),
+		Version:  "test",
+		Planhat:  integrations.PlanhatOptions{Policy: integrations.HostPolicy{AllowLoopback: true}},
+		Botpress: server.Botpress{MaxBodyBytes: maxBody, Secret: secret},
+		APIKeys:  httpapi.ParseAPIKeys(key),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -103,5 +98,33 @@ func TestNewNeedsARegistry(t *testing.T) {
 	t.Parallel()
 	if _, err := server.New(server.Options{}); err == nil {
 		t.Error("New without a Registry succeeded")
+	}
+}
+
+// TestNewRefusesUnprovidedNeeds proves the start-up check: an action that
+// needs something no door provides stops the server from being built,
+// naming the action, instead of failing on its first call.
+func TestNewRefusesUnprovidedNeeds(t *testing.T) {
+	t.Parallel()
+	type in struct {
+		X string `json:"x,omitempty" jsonschema:"Anything."`
+	}
+	const unprovidable = actions.Need(1 << 7)
+	odd := actions.NewWith("needsTheMoon", "Needs the Moon", "Needs a dependency no door has.", unprovidable,
+		func(context.Context, actions.Deps, in) (in, error) { return in{}, nil })
+	reg, err := actions.NewRegistry(odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = server.New(server.Options{Registry: reg})
+	if err == nil || !strings.Contains(err.Error(), "needsTheMoon") {
+		t.Fatalf("New with an unprovidable need = %v, want an error naming the action", err)
+	}
+	planhatOnly, err := actions.PlanhatRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.New(server.Options{Registry: planhatOnly}); err != nil {
+		t.Fatalf("New with the Planhat actions: %v", err)
 	}
 }

@@ -1,0 +1,54 @@
+package actions
+
+import (
+	"strings"
+
+	"github.com/planbridge/planbridge/planhat"
+)
+
+// Need is a set of dependencies an action requires; a door compares the
+// union of its actions' needs with what it provides at start-up.
+type Need uint8
+
+// The dependencies an action can need.
+const (
+	// NeedPlanhat: a Planhat client (Deps.Planhat).
+	NeedPlanhat Need = 1 << iota
+)
+
+// needNames names each dependency in messages, in bit order.
+var needNames = []string{"a Planhat client"}
+
+// String lists the dependencies, e.g. "a Planhat client".
+func (n Need) String() string {
+	var parts []string
+	for i, name := range needNames {
+		if n&(1<<i) != 0 {
+			parts = append(parts, name)
+		}
+	}
+	if n>>len(needNames) != 0 {
+		parts = append(parts, "an unknown dependency")
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, " and ")
+}
+
+// Deps are what a door hands to the actions it runs: the Botpress door the
+// client of the request's installation, the REST door and the CLI the
+// server's own. A nil field is a dependency the door does not have.
+type Deps struct {
+	// Planhat is the Planhat client the Planhat actions call.
+	Planhat *planhat.Client
+}
+
+// Provides returns the set of dependencies d holds.
+func (d Deps) Provides() Need {
+	var n Need
+	if d.Planhat != nil {
+		n |= NeedPlanhat
+	}
+	return n
+}
