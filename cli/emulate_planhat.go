@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
-// emulatePlanhatCmd runs planhattest standalone: both Planhat hosts on one
+// emulatePlanhatCmd runs planhatemu standalone: both Planhat hosts on one
 // listener, for demos, manual testing and benchmarks of the client.
 type emulatePlanhatCmd struct {
 	Addr     string        `default:"127.0.0.1:9100" help:"Address to listen on (host:port; port 0 picks a free one)."`
@@ -22,7 +22,7 @@ type emulatePlanhatCmd struct {
 	Rate     string        `default:"200/60s" help:"Main-host quota as N/period (e.g. 200/60s, 1000/1m); 0 disables rate limiting."`
 	Seed     int           `help:"Fill the emulator with N deterministic companies, each with end users, conversations and assets."`
 	Region   string        `help:"Region this emulator plays (\"\", eu, eu2, us2...); only matters for region-bound tokens."`
-	Switch   []string      `help:"Turn on an unverified behaviour or quirk (repeatable), e.g. --switch retry-after. See the planhattest package doc."`
+	Switch   []string      `help:"Turn on an unverified behaviour or quirk (repeatable), e.g. --switch retry-after. See the planhatemu package doc."`
 	Shutdown time.Duration `default:"5s" help:"How long to wait for requests in flight when stopping."`
 }
 
@@ -72,24 +72,24 @@ func (c *emulatePlanhatCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	var sw planhattest.Switches
+	var sw planhatemu.Switches
 	for _, name := range c.Switch {
 		if err := sw.Set(name); err != nil {
 			return fmt.Errorf("invalid --switch: %w", err)
 		}
 	}
-	opts := []planhattest.Option{planhattest.WithRateLimit(n, per), planhattest.WithSwitches(sw), planhattest.WithRegion(c.Region)}
+	opts := []planhatemu.Option{planhatemu.WithRateLimit(n, per), planhatemu.WithSwitches(sw), planhatemu.WithRegion(c.Region)}
 	if len(c.Token) > 0 {
-		opts = append(opts, planhattest.WithToken(c.Token...))
+		opts = append(opts, planhatemu.WithToken(c.Token...))
 	}
 	if c.Tenant != "" {
-		opts = append(opts, planhattest.WithTenant(c.Tenant))
+		opts = append(opts, planhatemu.WithTenant(c.Tenant))
 	}
 	if c.Seed > 0 {
-		opts = append(opts, planhattest.WithSeed(c.Seed))
+		opts = append(opts, planhatemu.WithSeed(c.Seed))
 	}
-	opts = append(opts, planhattest.WithLogger(env.Logger))
-	srv := planhattest.New(opts...)
+	opts = append(opts, planhatemu.WithLogger(env.Logger))
+	srv := planhatemu.New(opts...)
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {

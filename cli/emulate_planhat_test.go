@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 const (
@@ -62,13 +62,13 @@ var seededPlanhatCompanies = [][2]string{
 	{"seed-company-3", "crm-000003"},
 }
 
-func planhatStats(t *testing.T, base string) planhattest.Stats {
+func planhatStats(t *testing.T, base string) planhatemu.Stats {
 	t.Helper()
 	a := sendForHeaders(t, http.MethodGet, base+"/_emulator/stats", "", "", nil)
 	if a.Status != http.StatusOK {
 		t.Fatalf("GET /_emulator/stats: status %d: %s", a.Status, a.Body)
 	}
-	var st planhattest.Stats
+	var st planhatemu.Stats
 	if err := json.Unmarshal([]byte(a.Body), &st); err != nil {
 		t.Fatalf("GET /_emulator/stats: %v: %s", err, a.Body)
 	}
@@ -174,7 +174,7 @@ func TestEmulatePlanhat(t *testing.T) {
 		}
 	}
 
-	wantStats := planhattest.Stats{
+	wantStats := planhatemu.Stats{
 		Total: 14,
 		ByRoute: map[string]int{"GET /companies": 7, "GET (unmatched)": 2, "POST /analytics/{tenant}": 2,
 			"GET /endusers": 1, "POST /companies": 1, "GET /myprofile": 1},
@@ -191,7 +191,7 @@ func TestEmulatePlanhat(t *testing.T) {
 	if a := sendForHeaders(t, http.MethodPost, base+"/_emulator/reset", "", "", nil); a.Status != http.StatusOK || a.Body != `{"ok":true}` {
 		t.Fatalf("POST /_emulator/reset: %d %q, want 200 {\"ok\":true}", a.Status, a.Body)
 	}
-	empty := planhattest.Stats{ByRoute: map[string]int{}, ByMethod: map[string]int{}, ByStatus: map[int]int{}}
+	empty := planhatemu.Stats{ByRoute: map[string]int{}, ByMethod: map[string]int{}, ByStatus: map[int]int{}}
 	if diff := cmp.Diff(empty, planhatStats(t, base)); diff != "" {
 		t.Errorf("stats after reset (-want +got):\n%s", diff)
 	}
@@ -276,7 +276,7 @@ func TestEmulatePlanhatFlagErrors(t *testing.T) {
 		return append([]string{"emulate", "planhat", "--addr", "127.0.0.1:0", "--token", planhatToken}, extra...)
 	}
 	unknownSwitch := []string{`invalid --switch: unknown emulator switch "no-such-switch": choose one of`}
-	unknownSwitch = append(unknownSwitch, planhattest.SwitchNames()...)
+	unknownSwitch = append(unknownSwitch, planhatemu.SwitchNames()...)
 	occupied := occupiedAddress(t)
 	checkFlagErrors(t, []string{planhatToken}, []flagErrorCase{
 		{name: "unknown switch lists the valid ones", args: args("--switch", "no-such-switch"), wantCode: 1, wantStderr: unknownSwitch},
