@@ -83,3 +83,11 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// Help is the detailed help of `planbridge emulate planfix --help`.
+func (c *emulatePlanfixCmd) Help() string {
+	return faultsHelp + `
+
+Faults apply to /webchat/api and its /custom-domain/webchat/api alias, answering
+status faults with an HTML page as a proxy in front of Planfix does.`
+}

@@ -121,3 +121,30 @@ Try:
 	fmt.Fprintln(env.Stdout, "Planhat emulator stopped")
 	return nil
 }
+
+// faultsHelp documents the fault control API both emulators share.
+const faultsHelp = `Faults, to rehearse outages from any language:
+
+  POST /_emulator/faults   add a rule (JSON, Content-Type: application/json), e.g.
+                           {"status":429,"count":10,"retryAfter":"5s","paths":["/companies"]}
+  GET /_emulator/faults    list the active rules (with "remaining" and "hits")
+  DELETE /_emulator/faults clear them (DELETE /_emulator/faults/{id}: one)
+
+A rule has one of "status" (400-599; "retryAfter" adds Retry-After), "drop": true
+(close the connection unanswered), "redirect": URL ("redirectStatus" 301/302/303/307/308,
+default 302), or only "latency" (e.g. "2s", at most 10m; it may also go with the others).
+"count" limits it to that many requests (default: until cleared); "paths" to requests at
+or under those paths (default: all). Rules are tried in the order added; the first that
+matches a request applies. Bad JSON, unknown fields or impossible values get 400.`
+
+// Help is the detailed help of `planbridge emulate planhat --help`.
+func (c *emulatePlanhatCmd) Help() string {
+	return `Serves both Planhat hosts on one listener, plus the control API:
+
+  GET /_emulator/stats     request accounting by route, method and status
+  POST /_emulator/reset    empty the data (re-seeded), statistics and faults
+
+` + faultsHelp + `
+
+Faults apply to the main and the analytics routes alike.`
+}

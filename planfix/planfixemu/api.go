@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/planbridge/planbridge/internal/faults"
 	"github.com/planbridge/planbridge/planfix"
 )
 
@@ -141,6 +142,20 @@ func (s *Server) serveAPI(redirectable bool) http.HandlerFunc {
 			redirect = s.redirect
 		}
 		s.mu.Unlock()
+		location := s.CustomDomainEndpoint()
+		// Rules set over HTTP come after the Go API's, which tests expect
+		// to take effect on the very next call.
+		var rule faults.Fault
+		if !drop && fail == 0 && redirect == 0 {
+			if f, ok := s.faults.Take(r.URL.Path); ok {
+				rule = f
+				latency += f.Latency
+				drop, fail = f.Drop, f.Status
+				if f.Redirect != "" {
+					redirect, location = f.RedirectStatus, f.Redirect
+				}
+			}
+		}
 		// Read first: the server notices a client that gave up only once
 		// the body is consumed.
 		raw, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
@@ -171,9 +186,12 @@ func (s *Server) serveAPI(redirectable bool) http.HandlerFunc {
 		s.cfg.logger.Debug("planfixemu: webchat api", slog.String("cmd", rec.Command), slog.Int("status", status))
 		switch {
 		case status >= 300 && status < 400:
-			w.Header().Set("Location", s.CustomDomainEndpoint())
+			w.Header().Set("Location", location)
 			w.WriteHeader(status)
 		case fail != 0:
+			if secs := rule.RetryAfterSeconds(); secs > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+			}
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.WriteHeader(status)
 			_, _ = w.Write(answer)

@@ -24,6 +24,8 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_emulator/statuses/{messageId}", func(w http.ResponseWriter, r *http.Request) {
 		writeControl(w, http.StatusOK, nonNil(s.MessageStatuses(r.PathValue("messageId"))))
 	})
+	mux.Handle("/_emulator/faults", &s.faults)
+	mux.HandleFunc("/_emulator/faults/{id}", func(w http.ResponseWriter, r *http.Request) { s.faults.ServeOne(w, r, r.PathValue("id")) })
 	mux.HandleFunc("POST /_emulator/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.Reset()
 		writeControl(w, http.StatusOK, map[string]bool{"ok": true})

@@ -7,6 +7,12 @@
 // the defaults are the pessimistic ones seen in the wild, e.g. getTask
 // answers with "data" as a JSON-encoded string and "title" renames the task
 // on every message.
+//
+// Faults come from the Go API (FailNext, DropNext, SetLatency, SetRedirect)
+// or, for scripts outside Go, as JSON rules at /_emulator/faults (POST to
+// add, GET to list, DELETE to clear), which apply to /webchat/api and its
+// custom-domain alias: {"status":502,"count":3,"retryAfter":"2s"},
+// {"drop":true}, {"latency":"2s"} or {"redirect":URL,"redirectStatus":308}.
 package planfixemu
 
 import (
@@ -20,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/planbridge/planbridge/internal/faults"
 	"github.com/planbridge/planbridge/internal/secret"
 )
 
@@ -262,7 +269,8 @@ type Server struct {
 
 	cfg     config
 	handler http.Handler
-	stop    func() // closes the listener recorded by Attach
+	stop    func()     // closes the listener recorded by Attach
+	faults  faults.Set // rules set over HTTP: /_emulator/faults
 
 	mu          sync.Mutex
 	tokens      *secret.Set
@@ -449,8 +457,8 @@ func (s *Server) SetRedirect(status int) {
 	s.redirect = status
 }
 
-// Reset forgets all tasks, contacts (and merges), statuses, requests and
-// deliveries.
+// Reset forgets all tasks, contacts (and merges), statuses, requests,
+// deliveries and pending faults.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -464,6 +472,7 @@ func (s *Server) Reset() {
 	s.sent = map[string]int{}
 	s.failNext = nil
 	s.dropNext = 0
+	s.faults.Clear()
 }
 
 func first(ss []string) string {

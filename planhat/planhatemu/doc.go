@@ -198,8 +198,19 @@
 // status, first body bytes, header without Authorization). FailNext(n,
 // status) forces the next n answers on either host; SetLatency delays every
 // request; DropNextConnections(n) hijacks and closes the next n
-// connections. Reset restores a fresh, re-seeded emulator; ResetStats
-// clears only the counters and log.
+// connections. Reset restores a fresh, re-seeded emulator (faults
+// cleared); ResetStats clears only the counters and log.
+//
+// Handler also takes fault rules over HTTP, so scripts outside Go can
+// rehearse the same outages: POST /_emulator/faults with one JSON rule,
+// e.g. {"status":429,"count":10,"retryAfter":"5s","paths":["/companies"]},
+// {"drop":true,"count":1}, {"latency":"2s"} or
+// {"redirect":"http://127.0.0.1:9/x"} (302 with that Location); GET lists
+// the active rules with their remaining counts and hits; DELETE clears
+// them (DELETE /_emulator/faults/{id} one). A rule applies to the paths
+// it names (all by default) on either host, to count requests (until
+// cleared by default), after FailNext and DropNextConnections have had
+// their turn; bad JSON, unknown fields and impossible values get 400.
 //
 // Insert, Object, Objects and Count read and write the data directly for
 // test setup and assertions; Activities and Metrics return what the

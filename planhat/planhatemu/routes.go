@@ -30,6 +30,16 @@ func splitPath(escaped string) []string {
 func (s *Server) resolveMain(r *http.Request, combined bool) route {
 	segs := splitPath(r.URL.EscapedPath())
 	m := r.Method
+	if combined && len(segs) >= 2 && segs[0] == "_emulator" && segs[1] == "faults" {
+		switch len(segs) {
+		case 2:
+			return route{name: m + " /_emulator/faults", internal: true, h: s.faults.ServeHTTP}
+		case 3:
+			return route{name: m + " /_emulator/faults/{id}", internal: true, h: func(w http.ResponseWriter, r *http.Request) {
+				s.faults.ServeOne(w, r, segs[2])
+			}}
+		}
+	}
 	if combined && len(segs) == 2 && segs[0] == "_emulator" {
 		switch {
 		case segs[1] == "stats" && m == http.MethodGet:

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/planbridge/planbridge/internal/faults"
 )
 
 // Server is an in-memory Planhat: the main REST host and the analytics host,
@@ -59,6 +61,8 @@ type Server struct {
 	stats       Stats
 	reqLog      []Request
 	reqLogStart int
+
+	faults faults.Set // rules set over HTTP: /_emulator/faults
 
 	stop func() // closes the listeners recorded by Attach
 }
@@ -153,6 +157,7 @@ func (s *Server) Reset() {
 	s.failN, s.dropN, s.latency = 0, 0, 0
 	s.winStart, s.winCount, s.secStart, s.secCount = time.Time{}, 0, time.Time{}, 0
 	s.fmu.Unlock()
+	s.faults.Clear()
 }
 
 // Switches returns the current switches.
@@ -193,7 +198,8 @@ func (s *Server) DropNextConnections(n int) {
 }
 
 // Handler serves both hosts' routes on one handler, as the standalone
-// command does, plus GET /_emulator/stats and POST /_emulator/reset.
+// command does, plus GET /_emulator/stats, POST /_emulator/reset and the
+// fault rules at /_emulator/faults (see the package doc).
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt := s.resolveAnalytics(r); rt.name != "" {
@@ -278,6 +284,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route, analyti
 	}
 	latency := s.latency
 	s.fmu.Unlock()
+	// Rules set over HTTP come after the Go API's counters, which tests
+	// expect to take effect on the very next request.
+	var rule faults.Fault
+	if !drop && fail == 0 {
+		if f, ok := s.faults.Take(r.URL.Path); ok {
+			rule = f
+			latency += f.Latency
+			drop, fail = f.Drop, f.Status
+		}
+	}
 
 	if latency > 0 {
 		t := time.NewTimer(latency)
@@ -304,8 +320,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route, analyti
 	if !analytics {
 		s.setRateHeaders(w)
 	}
+	if rule.Redirect != "" {
+		w.Header().Set("Location", rule.Redirect)
+		w.WriteHeader(rule.RedirectStatus)
+		return
+	}
 	if fail != 0 {
+		if secs := rule.RetryAfterSeconds(); secs > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
 		if fail == http.StatusTooManyRequests {
+			if rule.RetryAfter > 0 {
+				writeText(w, fail, "Too many requests")
+				return
+			}
 			s.tooMany(w, s.windowLeft())
 			return
 		}
