@@ -18,7 +18,7 @@ import (
 type emulatePlanhatCmd struct {
 	Addr     string        `default:"127.0.0.1:9100" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	Token    []string      `help:"API token(s) to accept (repeatable); one is generated when none is given."`
-	Tenant   string        `help:"Tenant UUID for the open and analytics endpoints; generated when empty."`
+	Tenant   string        `help:"Tenant token for the open and analytics endpoints: 8-4-4-4-12 letters and digits, a UUID or the sample of Planhat's docs (199627f7-0d65-52cd-89b9-45b5ff561bem); generated when empty."`
 	Rate     string        `default:"200/60s" help:"Main-host quota as N/period (e.g. 200/60s, 1000/1m); 0 disables rate limiting."`
 	Seed     int           `help:"Fill the emulator with N deterministic companies, each with end users, conversations and assets."`
 	Region   string        `help:"Region this emulator plays (\"\", eu, eu2, us2...); only matters for region-bound tokens."`
@@ -44,8 +44,11 @@ func parseRate(s string) (int, time.Duration, error) {
 	return n, per, nil
 }
 
-// tenantUUIDPattern is the shape of a Planhat tenant token (a UUID).
-var tenantUUIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// tenantPattern is the shape of a Planhat tenant token: a UUID's 8-4-4-4-12
+// groups, of letters and digits rather than hex only, because the sample
+// tenant of Planhat's own API docs (199627f7-0d65-52cd-89b9-45b5ff561bem)
+// is not hex and people paste it. A truncated or unexpanded value still fails.
+var tenantPattern = regexp.MustCompile(`^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$`)
 
 // checkIdentity refuses tokens and tenants a client could not send, so a typo (or an unset
 // shell variable) fails at start-up instead of as 401s later.
@@ -55,8 +58,8 @@ func (c *emulatePlanhatCmd) checkIdentity() error {
 			return errors.New("invalid --token: a token must be non-empty and free of spaces and control characters; pass it exactly, or leave --token out to have one generated")
 		}
 	}
-	if c.Tenant != "" && !tenantUUIDPattern.MatchString(c.Tenant) {
-		return fmt.Errorf("invalid --tenant %q: give a tenant UUID such as 6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f, or leave --tenant out to have one generated", c.Tenant)
+	if c.Tenant != "" && !tenantPattern.MatchString(c.Tenant) {
+		return fmt.Errorf("invalid --tenant %q: give a tenant token as Planhat shows it, 8-4-4-4-12 letters and digits such as 6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f, or leave --tenant out to have one generated", c.Tenant)
 	}
 	if c.Seed < 0 {
 		return fmt.Errorf("invalid --seed %d: give the number of companies to create (0 for none)", c.Seed)

@@ -297,8 +297,12 @@ func TestEmulatePlanhatFlagErrors(t *testing.T) {
 		{name: "seed not a number", args: args("--seed", "many"), wantCode: 2, wantStderr: []string{"--seed"}},
 		{name: "negative seed", args: args("--seed=-1"), wantCode: 1,
 			wantStderr: []string{`invalid --seed -1: give the number of companies to create (0 for none)`}},
-		{name: "tenant not a UUID", args: args("--tenant", "199627f7-0d65-52cd-89b9-45b5ff561bem"), wantCode: 1,
-			wantStderr: []string{`invalid --tenant "199627f7-0d65-52cd-89b9-45b5ff561bem": give a tenant UUID`, "leave --tenant out"}},
+		{name: "tenant truncated", args: args("--tenant", "199627f7-0d65-52cd-89b9-45b5ff561be"), wantCode: 1,
+			wantStderr: []string{`invalid --tenant "199627f7-0d65-52cd-89b9-45b5ff561be": give a tenant token as Planhat shows it, 8-4-4-4-12 letters and digits`, "leave --tenant out"}},
+		{name: "tenant an unexpanded variable", args: args("--tenant", "$PLANHAT_TENANT"), wantCode: 1,
+			wantStderr: []string{`invalid --tenant "$PLANHAT_TENANT"`}},
+		{name: "tenant with a slash", args: args("--tenant", "199627f7-0d65-52cd-89b9-45b5ff56/bem"), wantCode: 1,
+			wantStderr: []string{`invalid --tenant`}},
 		{name: "blank token", args: args("--token", " "), wantCode: 1,
 			wantStderr: []string{"invalid --token: a token must be non-empty", "leave --token out to have one generated"}},
 		{name: "token with a line break", args: args("--token", "abc\ndef"), wantCode: 1,
@@ -393,4 +397,29 @@ func TestEmulatePlanhatDefaults(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEmulatePlanhatDocsTenant starts the emulator with the sample tenant
+// of Planhat's API docs, which is not hex ("…561bem"), and checks the
+// analytics host answers for it and refuses any other tenant.
+func TestEmulatePlanhatDocsTenant(t *testing.T) {
+	t.Parallel()
+	tests := []string{"199627f7-0d65-52cd-89b9-45b5ff561bem", "ABCDEFGH-0d65-52cd-89b9-45B5FF561BEM"}
+	for _, tenant := range tests {
+		t.Run(tenant, func(t *testing.T) {
+			t.Parallel()
+			cmd := startCommand(t, nil, "emulate", "planhat", "--addr", "127.0.0.1:0", "--token", planhatToken, "--tenant", tenant)
+			if want := "Tenant:         " + tenant + "\n"; !strings.Contains(cmd.Stdout.String(), want) {
+				t.Errorf("banner lacks %q:\n%s", want, cmd.Stdout)
+			}
+			event := `{"email":"a@b.example","action":"Logged in"}`
+			if status, body := send(t, http.MethodPost, cmd.BaseURL+"/analytics/"+tenant, planhatJSONType, event, nil); status != http.StatusOK {
+				t.Errorf("POST /analytics/%s: status %d, want 200: %s", tenant, status, body)
+			}
+			if status, body := send(t, http.MethodPost, cmd.BaseURL+"/analytics/"+planhatTenant, planhatJSONType, event, nil); status != http.StatusNotFound {
+				t.Errorf("POST /analytics for another tenant: status %d, want 404: %s", status, body)
+			}
+			cmd.stopOK(t)
+		})
+	}
 }

@@ -28,7 +28,8 @@
 // # Options
 //
 //   - WithToken(tokens...): accepted tokens (default: one random token).
-//   - WithTenant(uuid): the tenant of the open and analytics endpoints.
+//   - WithTenant(token): the tenant of the open and analytics endpoints, any
+//     token (a UUID on Planhat; its docs' sample is not hex).
 //   - WithRegion(r): the cluster this emulator plays; see Switches.RegionTokens.
 //   - WithRateLimit(n, per): main-host fixed window, default 200 per minute;
 //     n <= 0 disables it and the X-Rate-Limit-* headers.

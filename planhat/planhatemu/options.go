@@ -114,9 +114,10 @@ func WithToken(tokens ...string) Option {
 	return func(c *config) { c.tokens = append(c.tokens, tokens...) }
 }
 
-// WithTenant sets the tenant UUID the open and analytics endpoints accept;
-// without it one is generated.
-func WithTenant(uuid string) Option { return func(c *config) { c.tenant = uuid } }
+// WithTenant sets the tenant token (a UUID on Planhat, though the sample
+// of its docs is not hex) the open and analytics endpoints accept; without
+// it a UUID is generated.
+func WithTenant(token string) Option { return func(c *config) { c.tenant = token } }
 
 // WithRegion names the cluster this emulator plays ("" for api, "eu",
 // "eu2"…); tokens registered for another region in Switches.RegionTokens
