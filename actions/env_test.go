@@ -10,13 +10,14 @@ import (
 
 	"github.com/planbridge/planbridge/internal/golden"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
 // env is one emulated Planhat tenant, a client for it and the Planhat
 // registry, wired exactly as a door wires them.
 type env struct {
-	srv    *planhattest.Server
+	srv    *planhatemu.Server
 	client *planhat.Client
 	reg    *Registry
 	ctx    context.Context
@@ -24,9 +25,9 @@ type env struct {
 
 // newEnv starts an emulator and a client without retries or pacing, so
 // faults surface at once and tests stay fast.
-func newEnv(tb testing.TB, opts ...planhattest.Option) *env {
+func newEnv(tb testing.TB, opts ...planhatemu.Option) *env {
 	tb.Helper()
-	srv := planhattest.NewServer(tb, append([]planhattest.Option{planhattest.WithRateLimit(1_000_000, time.Minute)}, opts...)...)
+	srv := planhattest.NewServer(tb, append([]planhatemu.Option{planhatemu.WithRateLimit(1_000_000, time.Minute)}, opts...)...)
 	c := newClient(tb, srv, srv.Token)
 	reg, err := PlanhatRegistry()
 	if err != nil {
@@ -37,7 +38,7 @@ func newEnv(tb testing.TB, opts ...planhattest.Option) *env {
 
 // newClient builds a client for srv with its own limiter (so a 429 in one
 // test never pauses another) and no retries.
-func newClient(tb testing.TB, srv *planhattest.Server, token string) *planhat.Client {
+func newClient(tb testing.TB, srv *planhatemu.Server, token string) *planhat.Client {
 	tb.Helper()
 	lim := planhat.NewLimiter(planhat.RateLimit{Requests: 1_000_000, Window: time.Minute, Burst: 100_000, PerSecond: 1_000_000,
 		MaxInFlight: 100, Cooldown: time.Millisecond})

@@ -10,7 +10,7 @@ import (
 
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 type greetInput struct {
@@ -50,7 +50,7 @@ func Example() {
 // emulator: the door hands its Planhat client over in Deps, the registry
 // validates the input, runs the action and classifies any failure.
 func ExampleRegistry_Invoke() {
-	emu := planhattest.New(planhattest.WithToken("demo-token"), planhattest.WithRateLimit(1000, time.Minute))
+	emu := planhatemu.New(planhatemu.WithToken("demo-token"), planhatemu.WithRateLimit(1000, time.Minute))
 	hs := httptest.NewServer(emu.Handler())
 	defer hs.Close()
 	emu.Insert("companies", map[string]any{"name": "Acme", "externalId": "acme-42"})

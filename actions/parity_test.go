@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 // paritySteps are the calls of the upstream integration's observed session
@@ -23,7 +23,7 @@ type parityStep struct {
 func TestUpstreamAssetParity(t *testing.T) {
 	t.Parallel()
 	fixed := time.Date(2026, 1, 28, 12, 0, 0, 0, time.UTC)
-	e := newEnv(t, planhattest.WithSeed(7), planhattest.WithClock(func() time.Time { return fixed }))
+	e := newEnv(t, planhatemu.WithSeed(7), planhatemu.WithClock(func() time.Time { return fixed }))
 	c1 := e.srv.Insert("companies", map[string]any{"name": "Acme", "externalId": "c1"})
 	e.srv.Insert("companies", map[string]any{"name": "Globex", "externalId": "c2"})
 	a1 := e.srv.Insert("assets", map[string]any{"name": "Router A", "companyId": c1, "companyName": "Acme", "externalId": "ext-1",

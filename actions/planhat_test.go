@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
@@ -574,7 +574,7 @@ func TestClassifyPlanhatErrors(t *testing.T) {
 		{"rate limited", func(e *env) context.Context { e.srv.FailNext(1, 429); return e.ctx }, "listCompanies", map[string]any{}, CodeRateLimited, true, "wait a minute"},
 		{"server error", func(e *env) context.Context { e.srv.FailNext(1, 503); return e.ctx }, "listCompanies", map[string]any{}, CodeUpstreamError, true, "HTTP 503"},
 		{"forbidden", func(e *env) context.Context {
-			e.srv.SetSwitches(func(s *planhattest.Switches) { s.DeniedModels = []string{"licenses"} })
+			e.srv.SetSwitches(func(s *planhatemu.Switches) { s.DeniedModels = []string{"licenses"} })
 			return e.ctx
 		}, "createLicense", map[string]any{"_currency": "USD", "companyId": "extid-acme", "fromDate": "2026-01-01", "mrr": 1}, CodeForbidden, false, "licenses"},
 		{"planhat refuses the payload", nil, "createNps", map[string]any{"email": "a@b.test", "score": 11}, CodeInvalidInput, false, "between 0 and 10"},
@@ -660,7 +660,7 @@ func TestClassifyBulkError(t *testing.T) {
 // enduser ids) and checks that outputs still match their schemas.
 func TestQuirkyPlanhatData(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, planhattest.WithSwitches(planhattest.Switches{EmptyStringBooleans: true, NumbersForStrings: true,
+	e := newEnv(t, planhatemu.WithSwitches(planhatemu.Switches{EmptyStringBooleans: true, NumbersForStrings: true,
 		CommaStringLists: true, ListShapeOwners: true, ConversationEnduserIDs: true, StringBulkErrors: true, StringErrors: true}))
 	owner := e.srv.Insert("users", map[string]any{"email": "csm@us.test", "nickName": "csm", "firstName": "C", "lastName": "S"})
 	co := e.srv.Insert("companies", map[string]any{"name": "Acme", "externalId": "acme", "owner": owner, "domains": []any{"acme.test"},

@@ -14,10 +14,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
 )
 
-func newClient(t *testing.T, bp *botpresstest.Server, edit func(*botpress.ClientOptions)) *botpress.Client {
+func newClient(t *testing.T, bp *botpressemu.Server, edit func(*botpress.ClientOptions)) *botpress.Client {
 	t.Helper()
 	opts := bp.ClientOptions()
 	opts.TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -33,7 +34,7 @@ func newClient(t *testing.T, bp *botpresstest.Server, edit func(*botpress.Client
 
 func TestClientAgainstEmulator(t *testing.T) {
 	t.Parallel()
-	bp := botpresstest.NewServer(t, botpresstest.WithPageSize(2))
+	bp := botpresstest.NewServer(t, botpressemu.WithPageSize(2))
 	c := newClient(t, bp, nil)
 	ctx := t.Context()
 

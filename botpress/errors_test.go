@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/botpress"
-	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 	"github.com/planbridge/planbridge/internal/golden"
 )
 
@@ -26,7 +26,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 
 type errorCase struct {
 	name string
-	opts botpresstest.CallOptions
+	opts botpressemu.CallOptions
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -36,29 +36,29 @@ func TestErrorShapesGolden(t *testing.T) {
 	r := newRig(t)
 	action := func(typ string) any { return map[string]any{"type": typ, "input": map[string]any{}} }
 	cases := []errorCase{
-		{"unknown operation", botpresstest.CallOptions{Operation: "bogus_op"}},
-		{"empty operation", botpresstest.CallOptions{Operation: ""}},
-		{"configuration not base64", botpresstest.CallOptions{Operation: botpress.OpPing, RawConfiguration: ptr("%%%")}},
-		{"configuration not an object", botpresstest.CallOptions{Operation: botpress.OpPing, RawConfiguration: ptr("WzFd")}},
-		{"action runtime error", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("failRuntime")}},
-		{"action invalid payload", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("failInvalid")}},
-		{"action unexpected error", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("failInternal")}},
-		{"action runtime api error", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("failRemote")}},
-		{"action panic", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("panic")}},
-		{"unknown action", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("nope")}},
-		{"missing action type", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: map[string]any{"input": map[string]any{}}}},
-		{"body absent on action", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: []byte{}}},
-		{"body not JSON", botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: []byte(`{"type":`)}},
-		{"body not an object", botpresstest.CallOptions{Operation: botpress.OpRegister, Payload: []byte(`[1,2]`)}},
-		{"field of wrong type", botpresstest.CallOptions{Operation: botpress.OpRegister, Payload: []byte(`{"webhookUrl":5}`)}},
-		{"wrong content type", botpresstest.CallOptions{Operation: botpress.OpPing, Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}}},
-		{"oversized body", botpresstest.CallOptions{Operation: botpress.OpWebhookReceived, Payload: []byte(`{"req":{"body":"` + strings.Repeat("x", 70<<10) + `"}}`)}},
-		{"message for unknown channel", botpresstest.CallOptions{Operation: botpress.OpMessageCreated, Payload: map[string]any{"type": "text", "payload": map[string]string{"text": "x"}, "conversation": map[string]string{"id": "c", "channel": "sms"}}}},
-		{"message without type", botpresstest.CallOptions{Operation: botpress.OpMessageCreated, Payload: map[string]any{"conversation": map[string]string{"id": "c", "channel": "hitl"}}}},
-		{"message without channel", botpresstest.CallOptions{Operation: botpress.OpMessageCreated, Payload: map[string]any{"type": "text"}}},
+		{"unknown operation", botpressemu.CallOptions{Operation: "bogus_op"}},
+		{"empty operation", botpressemu.CallOptions{Operation: ""}},
+		{"configuration not base64", botpressemu.CallOptions{Operation: botpress.OpPing, RawConfiguration: ptr("%%%")}},
+		{"configuration not an object", botpressemu.CallOptions{Operation: botpress.OpPing, RawConfiguration: ptr("WzFd")}},
+		{"action runtime error", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("failRuntime")}},
+		{"action invalid payload", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("failInvalid")}},
+		{"action unexpected error", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("failInternal")}},
+		{"action runtime api error", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("failRemote")}},
+		{"action panic", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("panic")}},
+		{"unknown action", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: action("nope")}},
+		{"missing action type", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: map[string]any{"input": map[string]any{}}}},
+		{"body absent on action", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: []byte{}}},
+		{"body not JSON", botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: []byte(`{"type":`)}},
+		{"body not an object", botpressemu.CallOptions{Operation: botpress.OpRegister, Payload: []byte(`[1,2]`)}},
+		{"field of wrong type", botpressemu.CallOptions{Operation: botpress.OpRegister, Payload: []byte(`{"webhookUrl":5}`)}},
+		{"wrong content type", botpressemu.CallOptions{Operation: botpress.OpPing, Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}}},
+		{"oversized body", botpressemu.CallOptions{Operation: botpress.OpWebhookReceived, Payload: []byte(`{"req":{"body":"` + strings.Repeat("x", 70<<10) + `"}}`)}},
+		{"message for unknown channel", botpressemu.CallOptions{Operation: botpress.OpMessageCreated, Payload: map[string]any{"type": "text", "payload": map[string]string{"text": "x"}, "conversation": map[string]string{"id": "c", "channel": "sms"}}}},
+		{"message without type", botpressemu.CallOptions{Operation: botpress.OpMessageCreated, Payload: map[string]any{"conversation": map[string]string{"id": "c", "channel": "hitl"}}}},
+		{"message without channel", botpressemu.CallOptions{Operation: botpress.OpMessageCreated, Payload: map[string]any{"type": "text"}}},
 	}
 	for _, h := range []string{"x-bp-operation", "x-bot-id", "x-bot-user-id", "x-integration-id", "x-integration-alias", "x-webhook-id", "x-bp-configuration"} {
-		cases = append(cases, errorCase{"missing " + h, botpresstest.CallOptions{Operation: botpress.OpPing, OmitHeaders: []string{h}}})
+		cases = append(cases, errorCase{"missing " + h, botpressemu.CallOptions{Operation: botpress.OpPing, OmitHeaders: []string{h}}})
 	}
 
 	type answer struct {

@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/planbridge/planbridge/botpress"
-	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 )
 
 // greeter is a one-action integration.
@@ -33,7 +33,7 @@ func ExampleNewHandler() {
 	defer srv.Close()
 
 	// The emulator sends action_triggered exactly as Botpress Cloud would.
-	bp := botpresstest.New()
+	bp := botpressemu.New()
 	resp, _ := bp.CallAction(context.Background(), srv.URL, map[string]string{}, "greet", map[string]string{"name": "Ada"})
 	fmt.Println(resp.Status, string(resp.Body))
 
@@ -79,7 +79,7 @@ func ExampleLintDefinition() {
 }
 
 func ExampleClient_GetOrCreateUser() {
-	bp := botpresstest.New()
+	bp := botpressemu.New()
 	srv := httptest.NewServer(bp.Handler())
 	defer srv.Close()
 	bp.URL = srv.URL

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
 	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
@@ -30,41 +31,41 @@ func TestOperationsOverHTTP(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		send       func() (*botpresstest.Response, error)
+		send       func() (*botpressemu.Response, error)
 		wantStatus int
 		wantBody   string // exact JSON, compared structurally
 		wantOp     botpress.Operation
 	}{
-		{"register", func() (*botpresstest.Response, error) { return r.bp.Register(ctx, r.url, validConfig) }, 200, `{}`, botpress.OpRegister},
-		{"unregister", func() (*botpresstest.Response, error) { return r.bp.Unregister(ctx, r.url, validConfig) }, 200, `{}`, botpress.OpUnregister},
-		{"ping", func() (*botpresstest.Response, error) { return r.bp.Ping(ctx, r.url, validConfig) }, 200, `{}`, botpress.OpPing},
-		{"action", func() (*botpresstest.Response, error) {
+		{"register", func() (*botpressemu.Response, error) { return r.bp.Register(ctx, r.url, validConfig) }, 200, `{}`, botpress.OpRegister},
+		{"unregister", func() (*botpressemu.Response, error) { return r.bp.Unregister(ctx, r.url, validConfig) }, 200, `{}`, botpress.OpUnregister},
+		{"ping", func() (*botpressemu.Response, error) { return r.bp.Ping(ctx, r.url, validConfig) }, 200, `{}`, botpress.OpPing},
+		{"action", func() (*botpressemu.Response, error) {
 			return r.bp.CallAction(ctx, r.url, validConfig, "echo", map[string]any{"companyId": "c1", "limit": 2})
 		}, 200, `{"output":{"input":{"companyId":"c1","limit":2},"botId":"bot_0001"},"meta":{"cost":0}}`, botpress.OpActionTriggered},
-		{"action cost", func() (*botpresstest.Response, error) { return r.bp.CallAction(ctx, r.url, validConfig, "costly", nil) },
+		{"action cost", func() (*botpressemu.Response, error) { return r.bp.CallAction(ctx, r.url, validConfig, "costly", nil) },
 			200, `{"output":{"n":1},"meta":{"cost":3}}`, botpress.OpActionTriggered},
-		{"action nil output", func() (*botpresstest.Response, error) {
+		{"action nil output", func() (*botpressemu.Response, error) {
 			return r.bp.CallAction(ctx, r.url, validConfig, "nothing", nil)
 		},
 			200, `{"output":{},"meta":{"cost":0}}`, botpress.OpActionTriggered},
-		{"message_created", func() (*botpresstest.Response, error) {
-			resp, _, err := r.bp.SendMessage(ctx, r.url, validConfig, botpresstest.OutgoingMessage{ConversationID: conv.ID, Type: "text", Payload: map[string]string{"text": "hi"}})
+		{"message_created", func() (*botpressemu.Response, error) {
+			resp, _, err := r.bp.SendMessage(ctx, r.url, validConfig, botpressemu.OutgoingMessage{ConversationID: conv.ID, Type: "text", Payload: map[string]string{"text": "hi"}})
 			return resp, err
 		}, 200, `{}`, botpress.OpMessageCreated},
-		{"message_updated", func() (*botpresstest.Response, error) {
+		{"message_updated", func() (*botpressemu.Response, error) {
 			msgs := r.bp.MessagesIn(conv.ID)
 			return r.bp.UpdateMessage(ctx, r.url, validConfig, msgs[0].ID, map[string]string{"text": "edited"})
 		}, 200, `{}`, botpress.OpMessageUpdated},
-		{"conversation_updated", func() (*botpresstest.Response, error) {
+		{"conversation_updated", func() (*botpressemu.Response, error) {
 			return r.bp.UpdateConversation(ctx, r.url, validConfig, conv.ID, map[string]string{"id": "T10"})
 		}, 200, `{}`, botpress.OpConversationUpdated},
-		{"webhook_received default", func() (*botpresstest.Response, error) {
+		{"webhook_received default", func() (*botpressemu.Response, error) {
 			return r.bp.SendWebhook(ctx, r.url, validConfig, botpress.WebhookRequest{Path: "/other", Body: `{"a":1}`})
 		}, 200, `{}`, botpress.OpWebhookReceived},
-		{"create_user", func() (*botpresstest.Response, error) {
+		{"create_user", func() (*botpressemu.Response, error) {
 			return r.bp.CallCreateUser(ctx, r.url, validConfig, map[string]string{"id": "42"})
 		}, 200, `{"user":{"id":"user_from_42"}}`, botpress.OpCreateUser},
-		{"create_conversation", func() (*botpresstest.Response, error) {
+		{"create_conversation", func() (*botpressemu.Response, error) {
 			return r.bp.CallCreateConversation(ctx, r.url, validConfig, "hitl", map[string]string{"id": "9"})
 		}, 200, `{"conversation":{"id":"conv_from_hitl"}}`, botpress.OpCreateConversation},
 	}
@@ -121,7 +122,7 @@ func TestPayloadsDecoded(t *testing.T) {
 	conv := r.bp.AddConversation("hitl", map[string]string{"id": "T1"})
 	user := r.bp.AddUser(map[string]string{"email": "a@b.c"}, "Ann")
 
-	_, msg, err := r.bp.SendMessage(ctx, r.url, validConfig, botpresstest.OutgoingMessage{ConversationID: conv.ID, UserID: user.ID, Type: "text", Payload: map[string]string{"text": "hello", "userId": user.ID}})
+	_, msg, err := r.bp.SendMessage(ctx, r.url, validConfig, botpressemu.OutgoingMessage{ConversationID: conv.ID, UserID: user.ID, Type: "text", Payload: map[string]string{"text": "hello", "userId": user.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestWebhookHostRelays(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	// Point the emulator's webhook host at the integration, as Botpress would.
-	bp := botpresstest.NewServer(t, botpresstest.WithIntegrationURL(r.url), botpresstest.WithToken(r.bp.Token), botpresstest.WithConfiguration(validConfig))
+	bp := botpresstest.NewServer(t, botpressemu.WithIntegrationURL(r.url), botpressemu.WithToken(r.bp.Token), botpressemu.WithConfiguration(validConfig))
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, bp.WebhookURL()+"/echo?x=1", strings.NewReader("payload"))
 	req.Header.Set("X-Signature", "abc")
 	resp, err := http.DefaultClient.Do(req)
@@ -325,7 +326,7 @@ func TestHandlerAuthenticate(t *testing.T) {
 		}
 		return nil
 	}}))
-	resp, err := bp.Do(t.Context(), url, botpresstest.CallOptions{Operation: botpress.OpPing, Configuration: validConfig})
+	resp, err := bp.Do(t.Context(), url, botpressemu.CallOptions{Operation: botpress.OpPing, Configuration: validConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +336,7 @@ func TestHandlerAuthenticate(t *testing.T) {
 	if req, _ := impl.last(); req != nil {
 		t.Error("unauthenticated operation reached the integration")
 	}
-	resp, err = bp.Do(t.Context(), url, botpresstest.CallOptions{Operation: botpress.OpPing, Configuration: validConfig, Header: http.Header{"X-Shared-Secret": {"s3cret"}}})
+	resp, err = bp.Do(t.Context(), url, botpressemu.CallOptions{Operation: botpress.OpPing, Configuration: validConfig, Header: http.Header{"X-Shared-Secret": {"s3cret"}}})
 	if err != nil || resp.Status != 200 {
 		t.Errorf("authenticated = %v %v", resp, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
 	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
@@ -175,13 +176,13 @@ func (ti *testIntegration) CreateConversation(_ context.Context, req *botpress.R
 
 // rig is an emulator and an integration server wired together over HTTP.
 type rig struct {
-	bp   *botpresstest.Server
+	bp   *botpressemu.Server
 	impl *testIntegration
 	url  string
 	logs *syncbuffer.Buffer
 }
 
-func newRig(t *testing.T, opts ...botpresstest.Option) *rig {
+func newRig(t *testing.T, opts ...botpressemu.Option) *rig {
 	t.Helper()
 	bp := botpresstest.NewServer(t, opts...)
 	impl := &testIntegration{}

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 )
 
 // emulateBotpressCmd runs the Botpress Cloud emulator standalone: the
@@ -35,14 +35,14 @@ func (c *emulateBotpressCmd) Run(env *Env) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another --addr)", c.Addr, err)
 	}
-	srv := botpresstest.New(
-		botpresstest.WithToken(c.Token),
-		botpresstest.WithBot(c.BotID, c.BotUserID),
-		botpresstest.WithIntegration(c.IntegrationID, c.IntegrationAlias),
-		botpresstest.WithWebhookID(c.WebhookID),
-		botpresstest.WithIntegrationURL(c.IntegrationURL),
-		botpresstest.WithConfiguration(json.RawMessage(c.Configuration)),
-		botpresstest.WithLogger(env.Logger),
+	srv := botpressemu.New(
+		botpressemu.WithToken(c.Token),
+		botpressemu.WithBot(c.BotID, c.BotUserID),
+		botpressemu.WithIntegration(c.IntegrationID, c.IntegrationAlias),
+		botpressemu.WithWebhookID(c.WebhookID),
+		botpressemu.WithIntegrationURL(c.IntegrationURL),
+		botpressemu.WithConfiguration(json.RawMessage(c.Configuration)),
+		botpressemu.WithLogger(env.Logger),
 	)
 	srv.URL = "http://" + ln.Addr().String()
 	if c.PublicURL != "" {

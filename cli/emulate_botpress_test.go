@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/planbridge/planbridge/botpress"
-	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 )
 
 // runtimeHeader is what the integration sends with every Runtime API call:
@@ -134,7 +134,7 @@ func TestEmulateBotpress(t *testing.T) {
 			t.Errorf("%s: POST /_emulator/call status %d, want 200: %s", tc.name, status, body)
 			continue
 		}
-		var result botpresstest.CallResult
+		var result botpressemu.CallResult
 		if err := json.Unmarshal(body, &result); err != nil || result.Status != http.StatusOK {
 			t.Errorf("%s: call result %s, want the integration's 200 (err %v)", tc.name, body, err)
 		}

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/planbridge/planbridge/planfix/planfixtest"
+	"github.com/planbridge/planbridge/planfix/planfixemu"
 )
 
-// emulatePlanfixCmd runs planfixtest standalone: a Planfix account with one
+// emulatePlanfixCmd runs planfixemu standalone: a Planfix account with one
 // chat integration whose agents reply through the /_emulator API.
 type emulatePlanfixCmd struct {
 	Addr            string        `name:"addr" default:"127.0.0.1:9200" help:"Address to listen on."`
@@ -27,10 +27,10 @@ type emulatePlanfixCmd struct {
 	ChatTimeout     time.Duration `name:"chat-timeout" default:"10s" help:"Timeout of each post to the chat URL."`
 }
 
-var planfixShapes = map[string]planfixtest.AnswerShape{
-	"data-string": planfixtest.ShapeDataString,
-	"data-object": planfixtest.ShapeDataObject,
-	"top-level":   planfixtest.ShapeTopLevel,
+var planfixShapes = map[string]planfixemu.AnswerShape{
+	"data-string": planfixemu.ShapeDataString,
+	"data-object": planfixemu.ShapeDataObject,
+	"top-level":   planfixemu.ShapeTopLevel,
 }
 
 func (c *emulatePlanfixCmd) Run(env *Env) error {
@@ -53,24 +53,24 @@ func (c *emulatePlanfixCmd) Run(env *Env) error {
 		return fmt.Errorf("listen on %s: %w (choose another --addr)", c.Addr, err)
 	}
 	base := "http://" + ln.Addr().String()
-	opts := []planfixtest.Option{
-		planfixtest.WithBaseURL(base),
-		planfixtest.WithPlanfixToken(c.PlanfixToken),
-		planfixtest.WithProviderID(c.ProviderID),
-		planfixtest.WithChat(c.ChatURL, c.ChatToken),
-		planfixtest.WithIntegrationName(c.IntegrationName),
-		planfixtest.WithGetTaskShape(planfixShapes[c.GetTaskShape]),
-		planfixtest.WithCreateNewTaskIfNoActive(!c.NoNewTask),
-		planfixtest.WithChatTimeout(c.ChatTimeout),
-		planfixtest.WithLogger(env.Logger),
-		planfixtest.WithShowWriteButton(!c.NoWriteButton),
+	opts := []planfixemu.Option{
+		planfixemu.WithBaseURL(base),
+		planfixemu.WithPlanfixToken(c.PlanfixToken),
+		planfixemu.WithProviderID(c.ProviderID),
+		planfixemu.WithChat(c.ChatURL, c.ChatToken),
+		planfixemu.WithIntegrationName(c.IntegrationName),
+		planfixemu.WithGetTaskShape(planfixShapes[c.GetTaskShape]),
+		planfixemu.WithCreateNewTaskIfNoActive(!c.NoNewTask),
+		planfixemu.WithChatTimeout(c.ChatTimeout),
+		planfixemu.WithLogger(env.Logger),
+		planfixemu.WithShowWriteButton(!c.NoWriteButton),
 	}
 	// A pointer flag: an explicit --task-name-suffix "" (no suffix) is not
 	// the default.
 	if c.TaskNameSuffix != nil {
-		opts = append(opts, planfixtest.WithTaskNameSuffix(*c.TaskNameSuffix))
+		opts = append(opts, planfixemu.WithTaskNameSuffix(*c.TaskNameSuffix))
 	}
-	srv := planfixtest.New(opts...)
+	srv := planfixemu.New(opts...)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(env.Stdout, "Planfix emulator on %s\n  endpoint:    %s\n  providerId:  %s\n  chat URL:    %s\n  control API: POST %s/_emulator/reply {chatId,message,attachments}, POST %s/_emulator/close-task {chatId}, GET %s/_emulator/tasks\n",
 		base, srv.Endpoint(), c.ProviderID, orNone(c.ChatURL), base, base, base)
@@ -82,4 +82,12 @@ func orNone(s string) string {
 		return "(none: set --chat-url to let agents reply)"
 	}
 	return s
+}
+
+// Help is the detailed help of `planbridge emulate planfix --help`.
+func (c *emulatePlanfixCmd) Help() string {
+	return faultsHelp + `
+
+Faults apply to /webchat/api and its /custom-domain/webchat/api alias, answering
+status faults with an HTML page as a proxy in front of Planfix does.`
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/planbridge/planbridge/planfix/planfixtest"
+	"github.com/planbridge/planbridge/planfix/planfixemu"
 )
 
 const formType = "application/x-www-form-urlencoded"
@@ -44,7 +44,7 @@ func planfixTasks(t *testing.T, base string) []taskView {
 	if status != http.StatusOK {
 		t.Fatalf("GET /_emulator/tasks: status %d: %s", status, body)
 	}
-	var tasks []planfixtest.Task
+	var tasks []planfixemu.Task
 	if err := json.Unmarshal(body, &tasks); err != nil {
 		t.Fatalf("GET /_emulator/tasks: %v: %s", err, body)
 	}
@@ -111,7 +111,7 @@ func TestEmulatePlanfix(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("POST /_emulator/reply: status %d, want 200: %s", status, body)
 	}
-	var delivery planfixtest.Delivery
+	var delivery planfixemu.Delivery
 	if err := json.Unmarshal(body, &delivery); err != nil {
 		t.Fatalf("POST /_emulator/reply answer: %v: %s", err, body)
 	}
@@ -371,7 +371,7 @@ func TestEmulatePlanfixSwitches(t *testing.T) {
 				t.Errorf("tasks after close-task and a message (-want +got):\n%s", diff)
 			}
 			status, body := send(t, http.MethodGet, cmd.BaseURL+"/_emulator/tasks", "", "", nil)
-			var tasks []planfixtest.Task
+			var tasks []planfixemu.Task
 			if err := json.Unmarshal(body, &tasks); status != http.StatusOK || err != nil || len(tasks) == 0 {
 				t.Fatalf("GET /_emulator/tasks: %d %v: %s", status, err, body)
 			}

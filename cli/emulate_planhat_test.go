@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 const (
@@ -62,13 +62,13 @@ var seededPlanhatCompanies = [][2]string{
 	{"seed-company-3", "crm-000003"},
 }
 
-func planhatStats(t *testing.T, base string) planhattest.Stats {
+func planhatStats(t *testing.T, base string) planhatemu.Stats {
 	t.Helper()
 	a := sendForHeaders(t, http.MethodGet, base+"/_emulator/stats", "", "", nil)
 	if a.Status != http.StatusOK {
 		t.Fatalf("GET /_emulator/stats: status %d: %s", a.Status, a.Body)
 	}
-	var st planhattest.Stats
+	var st planhatemu.Stats
 	if err := json.Unmarshal([]byte(a.Body), &st); err != nil {
 		t.Fatalf("GET /_emulator/stats: %v: %s", err, a.Body)
 	}
@@ -174,7 +174,7 @@ func TestEmulatePlanhat(t *testing.T) {
 		}
 	}
 
-	wantStats := planhattest.Stats{
+	wantStats := planhatemu.Stats{
 		Total: 14,
 		ByRoute: map[string]int{"GET /companies": 7, "GET (unmatched)": 2, "POST /analytics/{tenant}": 2,
 			"GET /endusers": 1, "POST /companies": 1, "GET /myprofile": 1},
@@ -191,7 +191,7 @@ func TestEmulatePlanhat(t *testing.T) {
 	if a := sendForHeaders(t, http.MethodPost, base+"/_emulator/reset", "", "", nil); a.Status != http.StatusOK || a.Body != `{"ok":true}` {
 		t.Fatalf("POST /_emulator/reset: %d %q, want 200 {\"ok\":true}", a.Status, a.Body)
 	}
-	empty := planhattest.Stats{ByRoute: map[string]int{}, ByMethod: map[string]int{}, ByStatus: map[int]int{}}
+	empty := planhatemu.Stats{ByRoute: map[string]int{}, ByMethod: map[string]int{}, ByStatus: map[int]int{}}
 	if diff := cmp.Diff(empty, planhatStats(t, base)); diff != "" {
 		t.Errorf("stats after reset (-want +got):\n%s", diff)
 	}
@@ -276,7 +276,7 @@ func TestEmulatePlanhatFlagErrors(t *testing.T) {
 		return append([]string{"emulate", "planhat", "--addr", "127.0.0.1:0", "--token", planhatToken}, extra...)
 	}
 	unknownSwitch := []string{`invalid --switch: unknown emulator switch "no-such-switch": choose one of`}
-	unknownSwitch = append(unknownSwitch, planhattest.SwitchNames()...)
+	unknownSwitch = append(unknownSwitch, planhatemu.SwitchNames()...)
 	occupied := occupiedAddress(t)
 	checkFlagErrors(t, []string{planhatToken}, []flagErrorCase{
 		{name: "unknown switch lists the valid ones", args: args("--switch", "no-such-switch"), wantCode: 1, wantStderr: unknownSwitch},
@@ -297,8 +297,12 @@ func TestEmulatePlanhatFlagErrors(t *testing.T) {
 		{name: "seed not a number", args: args("--seed", "many"), wantCode: 2, wantStderr: []string{"--seed"}},
 		{name: "negative seed", args: args("--seed=-1"), wantCode: 1,
 			wantStderr: []string{`invalid --seed -1: give the number of companies to create (0 for none)`}},
-		{name: "tenant not a UUID", args: args("--tenant", "199627f7-0d65-52cd-89b9-45b5ff561bem"), wantCode: 1,
-			wantStderr: []string{`invalid --tenant "199627f7-0d65-52cd-89b9-45b5ff561bem": give a tenant UUID`, "leave --tenant out"}},
+		{name: "tenant truncated", args: args("--tenant", "199627f7-0d65-52cd-89b9-45b5ff561be"), wantCode: 1,
+			wantStderr: []string{`invalid --tenant "199627f7-0d65-52cd-89b9-45b5ff561be": give a tenant token as Planhat shows it, 8-4-4-4-12 letters and digits`, "leave --tenant out"}},
+		{name: "tenant an unexpanded variable", args: args("--tenant", "$PLANHAT_TENANT"), wantCode: 1,
+			wantStderr: []string{`invalid --tenant "$PLANHAT_TENANT"`}},
+		{name: "tenant with a slash", args: args("--tenant", "199627f7-0d65-52cd-89b9-45b5ff56/bem"), wantCode: 1,
+			wantStderr: []string{`invalid --tenant`}},
 		{name: "blank token", args: args("--token", " "), wantCode: 1,
 			wantStderr: []string{"invalid --token: a token must be non-empty", "leave --token out to have one generated"}},
 		{name: "token with a line break", args: args("--token", "abc\ndef"), wantCode: 1,
@@ -393,4 +397,29 @@ func TestEmulatePlanhatDefaults(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEmulatePlanhatDocsTenant starts the emulator with the sample tenant
+// of Planhat's API docs, which is not hex ("…561bem"), and checks the
+// analytics host answers for it and refuses any other tenant.
+func TestEmulatePlanhatDocsTenant(t *testing.T) {
+	t.Parallel()
+	tests := []string{"199627f7-0d65-52cd-89b9-45b5ff561bem", "ABCDEFGH-0d65-52cd-89b9-45B5FF561BEM"}
+	for _, tenant := range tests {
+		t.Run(tenant, func(t *testing.T) {
+			t.Parallel()
+			cmd := startCommand(t, nil, "emulate", "planhat", "--addr", "127.0.0.1:0", "--token", planhatToken, "--tenant", tenant)
+			if want := "Tenant:         " + tenant + "\n"; !strings.Contains(cmd.Stdout.String(), want) {
+				t.Errorf("banner lacks %q:\n%s", want, cmd.Stdout)
+			}
+			event := `{"email":"a@b.example","action":"Logged in"}`
+			if status, body := send(t, http.MethodPost, cmd.BaseURL+"/analytics/"+tenant, planhatJSONType, event, nil); status != http.StatusOK {
+				t.Errorf("POST /analytics/%s: status %d, want 200: %s", tenant, status, body)
+			}
+			if status, body := send(t, http.MethodPost, cmd.BaseURL+"/analytics/"+planhatTenant, planhatJSONType, event, nil); status != http.StatusNotFound {
+				t.Errorf("POST /analytics for another tenant: status %d, want 404: %s", status, body)
+			}
+			cmd.stopOK(t)
+		})
+	}
 }

@@ -15,12 +15,12 @@ import (
 
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
-	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/server"
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 // planhatFlags are the server-level Planhat settings shared by serve and
@@ -56,11 +56,11 @@ func (f *planhatFlags) planhatClient(hc *http.Client, logger *slog.Logger) (*pla
 // sandbox is an in-process Planhat emulator on a loopback listener and,
 // for serve, a Botpress emulator installed against this server.
 type sandbox struct {
-	emulator *planhattest.Server
+	emulator *planhatemu.Server
 	url      string
 	server   *http.Server
 
-	bp            *botpresstest.Server
+	bp            *botpressemu.Server
 	bpServer      *http.Server
 	webhookSecret string
 }
@@ -72,7 +72,7 @@ const sandboxSeed = 12
 // at it.
 func startSandbox(f *planhatFlags, logger *slog.Logger) (*sandbox, error) {
 	token := "sandbox-" + randomHex(16)
-	emu := planhattest.New(planhattest.WithSeed(sandboxSeed), planhattest.WithToken(token), planhattest.WithRateLimit(0, time.Minute))
+	emu := planhatemu.New(planhatemu.WithSeed(sandboxSeed), planhatemu.WithToken(token), planhatemu.WithRateLimit(0, time.Minute))
 	srv, url, err := serveLoopback(emu.Handler(), logger)
 	if err != nil {
 		return nil, err
@@ -87,12 +87,12 @@ func startSandbox(f *planhatFlags, logger *slog.Logger) (*sandbox, error) {
 // configuration, so operations and webhooks can be tried without Botpress.
 func (s *sandbox) startBotpress(integrationURL string, def *botpress.Definition, logger *slog.Logger) error {
 	s.webhookSecret = "sandbox-webhook-" + randomHex(8)
-	bp := botpresstest.New(
-		botpresstest.WithToken("sandbox-bp-"+randomHex(12)),
-		botpresstest.WithIntegrationName(integrations.PlanhatName),
-		botpresstest.WithIntegrationURL(integrationURL),
-		botpresstest.WithDefinition(def),
-		botpresstest.WithConfiguration(map[string]string{"apiToken": s.emulator.Token, "tenantToken": s.emulator.Tenant, "webhookSecret": s.webhookSecret}),
+	bp := botpressemu.New(
+		botpressemu.WithToken("sandbox-bp-"+randomHex(12)),
+		botpressemu.WithIntegrationName(integrations.PlanhatName),
+		botpressemu.WithIntegrationURL(integrationURL),
+		botpressemu.WithDefinition(def),
+		botpressemu.WithConfiguration(map[string]string{"apiToken": s.emulator.Token, "tenantToken": s.emulator.Tenant, "webhookSecret": s.webhookSecret}),
 	)
 	srv, url, err := serveLoopback(bp.Handler(), logger)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
@@ -130,7 +131,7 @@ func TestServeSandbox(t *testing.T) {
 
 func TestServeConfigured(t *testing.T) {
 	t.Parallel()
-	emu := planhattest.NewServer(t, planhattest.WithSeed(2))
+	emu := planhattest.NewServer(t, planhatemu.WithSeed(2))
 	base, banner := startServe(t, map[string]string{
 		"PLANHAT_TOKEN": emu.Token, "PLANHAT_API_URL": emu.URL, "PLANHAT_ANALYTICS_URL": emu.AnalyticsURL,
 		"PLANBRIDGE_API_KEYS": "k1,k2", "PLANBRIDGE_BOTPRESS_SECRET": "door-secret-123",
@@ -207,7 +208,7 @@ func TestCallSandbox(t *testing.T) {
 
 func TestCallConfigured(t *testing.T) {
 	t.Parallel()
-	emu := planhattest.NewServer(t, planhattest.WithSeed(2))
+	emu := planhattest.NewServer(t, planhatemu.WithSeed(2))
 	env := map[string]string{"PLANHAT_TOKEN": emu.Token, "PLANHAT_API_URL": emu.URL, "PLANHAT_ANALYTICS_URL": emu.AnalyticsURL}
 	id := emu.Objects("companies")[0]["_id"].(string)
 	input := `{"id":"` + id + `"}`
@@ -415,7 +416,7 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 // timeout error, well before the emulator's answer would have come.
 func TestServeBotpressTimeout(t *testing.T) {
 	t.Parallel()
-	emu := planhattest.NewServer(t, planhattest.WithSeed(1))
+	emu := planhattest.NewServer(t, planhatemu.WithSeed(1))
 	const latency = 5 * time.Second
 	emu.SetLatency(latency)
 	base, _ := startServe(t, map[string]string{
@@ -448,7 +449,7 @@ func TestServeRefusesNegativeBotpressTimeout(t *testing.T) {
 // connection gets in, the call still gets its answer, and serve exits 0.
 func TestServeDrainsInFlightRequests(t *testing.T) {
 	t.Parallel()
-	emu := planhattest.NewServer(t, planhattest.WithSeed(2))
+	emu := planhattest.NewServer(t, planhatemu.WithSeed(2))
 	// The emulator's counters and log are written when it answers, too
 	// late to tell the call is in flight, so its main API is mounted again
 	// behind a listener that reports each arrival.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/botpress"
-	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 )
 
 // TestUpstreamRequestTable replays the request table of
@@ -121,44 +121,44 @@ func TestUpstreamRequestTable(t *testing.T) {
 	// Protocol-level rows.
 	rows := []struct {
 		name       string
-		opts       botpresstest.CallOptions
+		opts       botpressemu.CallOptions
 		wantStatus int
 		wantBody   string // exact body, when set
 		wantType   string // Botpress error type, when set
 		mention    string
 	}{
-		{name: "unknown action", opts: botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: map[string]any{"type": "nope", "input": map[string]any{}}},
+		{name: "unknown action", opts: botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: map[string]any{"type": "nope", "input": map[string]any{}}},
 			wantStatus: 400, wantType: botpress.TypeInvalidPayload, mention: "nope"},
-		{name: "missing type", opts: botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: map[string]any{"input": map[string]any{}}},
+		{name: "missing type", opts: botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: map[string]any{"input": map[string]any{}}},
 			wantStatus: 400, wantType: botpress.TypeInvalidPayload, mention: "type"},
-		{name: "body absent", opts: botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: []byte{}},
+		{name: "body absent", opts: botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: []byte{}},
 			wantStatus: 400, wantType: botpress.TypeInvalidPayload},
-		{name: "message_created without channels", opts: botpresstest.CallOptions{Operation: botpress.OpMessageCreated, Payload: map[string]any{
+		{name: "message_created without channels", opts: botpressemu.CallOptions{Operation: botpress.OpMessageCreated, Payload: map[string]any{
 			"type": "text", "payload": map[string]any{"text": "hi"}, "conversation": map[string]any{"id": "c", "channel": "chat"}}},
 			wantStatus: 400, wantType: botpress.TypeInvalidPayload, mention: "chat"},
-		{name: "bogus operation", opts: botpresstest.CallOptions{Operation: "bogus_op"},
+		{name: "bogus operation", opts: botpressemu.CallOptions{Operation: "bogus_op"},
 			wantStatus: 400, wantType: botpress.TypeInvalidPayload, mention: "Unknown operation"},
-		{name: "register", opts: botpresstest.CallOptions{Operation: botpress.OpRegister, Payload: map[string]any{"webhookUrl": s.bp.WebhookURL()}},
+		{name: "register", opts: botpressemu.CallOptions{Operation: botpress.OpRegister, Payload: map[string]any{"webhookUrl": s.bp.WebhookURL()}},
 			wantStatus: 200, wantBody: "{}"},
-		{name: "unregister", opts: botpresstest.CallOptions{Operation: botpress.OpUnregister, Payload: map[string]any{"webhookUrl": s.bp.WebhookURL()}},
+		{name: "unregister", opts: botpressemu.CallOptions{Operation: botpress.OpUnregister, Payload: map[string]any{"webhookUrl": s.bp.WebhookURL()}},
 			wantStatus: 200, wantBody: "{}"},
-		{name: "ping", opts: botpresstest.CallOptions{Operation: botpress.OpPing}, wantStatus: 200, wantBody: "{}"},
-		{name: "create_user", opts: botpresstest.CallOptions{Operation: botpress.OpCreateUser, Payload: map[string]any{"tags": map[string]string{}}},
+		{name: "ping", opts: botpressemu.CallOptions{Operation: botpress.OpPing}, wantStatus: 200, wantBody: "{}"},
+		{name: "create_user", opts: botpressemu.CallOptions{Operation: botpress.OpCreateUser, Payload: map[string]any{"tags": map[string]string{}}},
 			wantStatus: 200, wantBody: "{}"},
-		{name: "create_conversation", opts: botpresstest.CallOptions{Operation: botpress.OpCreateConversation, Payload: map[string]any{"channel": "chat", "tags": map[string]string{}}},
+		{name: "create_conversation", opts: botpressemu.CallOptions{Operation: botpress.OpCreateConversation, Payload: map[string]any{"channel": "chat", "tags": map[string]string{}}},
 			wantStatus: 200, wantBody: "{}"},
 		// SDK 7.2 operations, absent from 5.4.3: accepted with 200 {} when not handled (§10).
-		{name: "message_updated", opts: botpresstest.CallOptions{Operation: botpress.OpMessageUpdated, Payload: map[string]any{
+		{name: "message_updated", opts: botpressemu.CallOptions{Operation: botpress.OpMessageUpdated, Payload: map[string]any{
 			"type": "text", "payload": map[string]any{"text": "edited"}, "conversation": map[string]any{"id": "c", "channel": "chat"},
 			"currentMessage": map[string]any{"id": "m"}, "previousMessage": map[string]any{"id": "m"}}},
 			wantStatus: 200, wantBody: "{}"},
-		{name: "conversation_updated", opts: botpresstest.CallOptions{Operation: botpress.OpConversationUpdated, Payload: map[string]any{
+		{name: "conversation_updated", opts: botpressemu.CallOptions{Operation: botpress.OpConversationUpdated, Payload: map[string]any{
 			"currentConversation": map[string]any{"id": "c", "channel": "chat"}, "previousConversation": map[string]any{"id": "c", "channel": "chat"}}},
 			wantStatus: 200, wantBody: "{}"},
-		{name: "webhook_received without secret: differs, refused", opts: botpresstest.CallOptions{Operation: botpress.OpWebhookReceived,
+		{name: "webhook_received without secret: differs, refused", opts: botpressemu.CallOptions{Operation: botpress.OpWebhookReceived,
 			Payload: map[string]any{"req": map[string]any{"method": "POST", "path": "", "query": "", "headers": map[string]string{}, "body": "{}"}}},
 			wantStatus: 401, mention: "webhook secret"},
-		{name: "missing x-bot-id", opts: botpresstest.CallOptions{Operation: botpress.OpPing, OmitHeaders: []string{"x-bot-id"}},
+		{name: "missing x-bot-id", opts: botpressemu.CallOptions{Operation: botpress.OpPing, OmitHeaders: []string{"x-bot-id"}},
 			wantStatus: 500, wantBody: `{"error":"Missing bot header"}`},
 	}
 	for _, r := range rows {

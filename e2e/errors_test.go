@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/botpress"
-	"github.com/planbridge/planbridge/botpress/botpresstest"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 	"github.com/planbridge/planbridge/internal/syncbuffer"
 )
 
@@ -272,7 +272,7 @@ func TestBotpressDoorSecret(t *testing.T) {
 		}
 	}
 	// The header works too.
-	resp, err := s.bp.Do(ctx, s.url+"/botpress/planhat", botpresstest.CallOptions{
+	resp, err := s.bp.Do(ctx, s.url+"/botpress/planhat", botpressemu.CallOptions{
 		Operation: botpress.OpPing, Header: http.Header{"X-Planbridge-Secret": {doorSecret}},
 	})
 	if err != nil {
@@ -304,20 +304,20 @@ func TestBotpressDoorBadBodies(t *testing.T) {
 	huge := []byte(`{"type":"createCompany","input":{"name":"` + strings.Repeat("x", botpress.DefaultMaxBodyBytes) + `"}}`)
 	tests := []struct {
 		name    string
-		opts    botpresstest.CallOptions
+		opts    botpressemu.CallOptions
 		status  int
 		typ     string
 		mention string
 	}{
-		{name: "oversized body", opts: botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: huge},
+		{name: "oversized body", opts: botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: huge},
 			status: http.StatusRequestEntityTooLarge, typ: botpress.TypePayloadTooLarge, mention: "smaller"},
-		{name: "form body", opts: botpresstest.CallOptions{Operation: botpress.OpActionTriggered,
+		{name: "form body", opts: botpressemu.CallOptions{Operation: botpress.OpActionTriggered,
 			Payload: []byte(`type=createCompany&input=x`), Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}},
 			status: http.StatusUnsupportedMediaType, typ: botpress.TypeUnsupportedMedia, mention: "application/json"},
-		{name: "configuration not base64", opts: botpresstest.CallOptions{Operation: botpress.OpActionTriggered,
+		{name: "configuration not base64", opts: botpressemu.CallOptions{Operation: botpress.OpActionTriggered,
 			Payload: map[string]any{"type": "createCompany", "input": map[string]any{"name": "Nope Inc"}}, RawConfiguration: &notBase64},
 			status: http.StatusBadRequest, typ: botpress.TypeInvalidPayload, mention: "x-bp-configuration"},
-		{name: "malformed JSON", opts: botpresstest.CallOptions{Operation: botpress.OpActionTriggered, Payload: []byte(`{"type":"createCompany","input":`)},
+		{name: "malformed JSON", opts: botpressemu.CallOptions{Operation: botpress.OpActionTriggered, Payload: []byte(`{"type":"createCompany","input":`)},
 			status: http.StatusBadRequest, typ: botpress.TypeInvalidPayload, mention: "JSON"},
 	}
 	for _, tt := range tests {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/roundtrip"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 // scrape reads the server's /metrics text.
@@ -27,7 +27,7 @@ func (s *stack) scrape(t *testing.T) string {
 func TestMetricsPerToken(t *testing.T) {
 	t.Parallel()
 	const tokenA, tokenB = "metrics-token-alpha-0123456789", "metrics-token-beta-0123456789"
-	s := newStack(t, withPlanhat(planhattest.WithToken(tokenA, tokenB)))
+	s := newStack(t, withPlanhat(planhatemu.WithToken(tokenA, tokenB)))
 	fpA, fpB := integrations.TokenFingerprint(tokenA), integrations.TokenFingerprint(tokenB)
 	cfgB := s.configWith(map[string]any{"apiToken": tokenB})
 	companyID := s.firstID(t, "companies")

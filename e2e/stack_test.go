@@ -10,11 +10,13 @@ import (
 
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/botpress/botpressemu"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/server"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
@@ -30,8 +32,8 @@ const apiKey = "e2e-api-key"
 // stack is one complete deployment: Planhat emulator ← planbridge server ←
 // Botpress emulator, all on loopback.
 type stack struct {
-	planhat  *planhattest.Server
-	bp       *botpresstest.Server
+	planhat  *planhatemu.Server
+	bp       *botpressemu.Server
 	url      string // planbridge base URL
 	door     string // the Botpress door URL including the secret
 	reg      *actions.Registry
@@ -40,7 +42,7 @@ type stack struct {
 }
 
 type stackOptions struct {
-	planhat []planhattest.Option
+	planhat []planhatemu.Option
 	timeout time.Duration
 	logger  *slog.Logger
 }
@@ -55,7 +57,7 @@ func withTimeout(d time.Duration) stackOption {
 
 type stackOption func(*stackOptions)
 
-func withPlanhat(opts ...planhattest.Option) stackOption {
+func withPlanhat(opts ...planhatemu.Option) stackOption {
 	return func(o *stackOptions) { o.planhat = append(o.planhat, opts...) }
 }
 
@@ -72,7 +74,7 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	for _, f := range opts {
 		f(&o)
 	}
-	ph := planhattest.NewServer(tb, append([]planhattest.Option{planhattest.WithSeed(4), planhattest.WithRateLimit(0, 0)}, o.planhat...)...)
+	ph := planhattest.NewServer(tb, append([]planhatemu.Option{planhatemu.WithSeed(4), planhatemu.WithRateLimit(0, 0)}, o.planhat...)...)
 	reg, err := actions.PlanhatRegistry()
 	if err != nil {
 		tb.Fatal(err)
@@ -88,8 +90,8 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 		"apiToken": ph.Token, "apiUrl": ph.URL, "analyticsUrl": ph.AnalyticsURL,
 		"tenantToken": ph.Tenant, "webhookSecret": webhookSecret,
 	}
-	bp := botpresstest.NewServer(tb, botpresstest.WithDefinition(def), botpresstest.WithIntegrationName("planhat"),
-		botpresstest.WithIntegrationURL(door), botpresstest.WithConfiguration(config))
+	bp := botpresstest.NewServer(tb, botpressemu.WithDefinition(def), botpressemu.WithIntegrationName("planhat"),
+		botpressemu.WithIntegrationURL(door), botpressemu.WithConfiguration(config))
 
 	phClient, err := planhat.NewClient(planhat.Options{Token: ph.Token, BaseURL: ph.URL, AnalyticsURL: ph.AnalyticsURL,
 		TenantToken: ph.Tenant, RateLimit: fastLimits, Retry: fastRetry})
@@ -147,7 +149,7 @@ func (s *stack) configWith(changes map[string]any) map[string]any {
 
 // action calls an action through the Botpress emulator with the good
 // configuration.
-func (s *stack) action(t testing.TB, name string, input any) *botpresstest.Response {
+func (s *stack) action(t testing.TB, name string, input any) *botpressemu.Response {
 	t.Helper()
 	resp, err := s.bp.CallAction(context.Background(), "", s.config, name, input)
 	if err != nil {
@@ -168,7 +170,7 @@ func (s *stack) output(t testing.TB, name string, input any) map[string]any {
 }
 
 // apiError asserts a failed answer with the given status and Botpress type.
-func apiError(t testing.TB, resp *botpresstest.Response, status int, typ string) *botpress.Error {
+func apiError(t testing.TB, resp *botpressemu.Response, status int, typ string) *botpress.Error {
 	t.Helper()
 	if resp.Status != status {
 		t.Fatalf("status = %d, want %d; body %s", resp.Status, status, resp.Body)

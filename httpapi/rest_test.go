@@ -14,6 +14,7 @@ import (
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
@@ -21,14 +22,14 @@ const testKey = "test-api-key-0123456789"
 
 type restEnv struct {
 	url     string
-	planhat *planhattest.Server
+	planhat *planhatemu.Server
 	metrics *httpapi.Metrics
 	reg     *actions.Registry
 }
 
 func newRESTEnv(t *testing.T) *restEnv {
 	t.Helper()
-	emu := planhattest.NewServer(t, planhattest.WithSeed(3), planhattest.WithRateLimit(0, 0))
+	emu := planhattest.NewServer(t, planhatemu.WithSeed(3), planhatemu.WithRateLimit(0, 0))
 	metrics := httpapi.NewMetrics()
 	client, err := planhat.NewClient(planhat.Options{
 		Token: emu.Token, BaseURL: emu.URL, AnalyticsURL: emu.AnalyticsURL, TenantToken: emu.Tenant,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/planbridge/planbridge/internal/golden"
 	"github.com/planbridge/planbridge/planfix"
+	"github.com/planbridge/planbridge/planfix/planfixemu"
 	"github.com/planbridge/planbridge/planfix/planfixtest"
 )
 
@@ -57,12 +58,12 @@ func newClient(t *testing.T, endpoint, token, providerID string, mods ...func(*p
 	return c
 }
 
-func clientFor(t *testing.T, srv *planfixtest.Server, mods ...func(*planfix.ClientConfig)) *planfix.Client {
+func clientFor(t *testing.T, srv *planfixemu.Server, mods ...func(*planfix.ClientConfig)) *planfix.Client {
 	return newClient(t, srv.Endpoint(), srv.PlanfixToken, srv.ProviderID, mods...)
 }
 
 // lastBody returns the raw body of the last call the emulator received.
-func lastBody(t *testing.T, srv *planfixtest.Server) string {
+func lastBody(t *testing.T, srv *planfixemu.Server) string {
 	t.Helper()
 	reqs := srv.Requests()
 	if len(reqs) == 0 {
@@ -98,7 +99,7 @@ func seedMessage() *planfix.Message {
 func TestGoldenSeedSampleCalls(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	srv := planfixtest.NewServer(t, planfixtest.WithProviderID(seedProvider), planfixtest.WithPlanfixToken(seedToken))
+	srv := planfixtest.NewServer(t, planfixemu.WithProviderID(seedProvider), planfixemu.WithPlanfixToken(seedToken))
 	c := clientFor(t, srv)
 
 	if err := c.SendMessage(ctx, seedMessage()); err != nil {
@@ -211,7 +212,7 @@ func TestGoldenBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			t.Parallel()
-			srv := planfixtest.NewServer(t, planfixtest.WithEmployees("bot@example.test"))
+			srv := planfixtest.NewServer(t, planfixemu.WithEmployees("bot@example.test"))
 			c := clientFor(t, srv, func(cfg *planfix.ClientConfig) { cfg.UserEmail = "bot@example.test" })
 			// Every command but newMessage needs the contact to exist.
 			if err := c.SendMessage(t.Context(), &planfix.Message{ChatID: "chat-1", Text: "hi", Contact: planfix.Contact{ID: "u-1", Name: "Anna"}}); err != nil {
@@ -235,10 +236,10 @@ func TestGoldenBodies(t *testing.T) {
 
 func TestGetTaskShapes(t *testing.T) {
 	t.Parallel()
-	for _, shape := range []planfixtest.AnswerShape{planfixtest.ShapeDataString, planfixtest.ShapeDataObject, planfixtest.ShapeTopLevel} {
+	for _, shape := range []planfixemu.AnswerShape{planfixemu.ShapeDataString, planfixemu.ShapeDataObject, planfixemu.ShapeTopLevel} {
 		t.Run("", func(t *testing.T) {
 			t.Parallel()
-			srv := planfixtest.NewServer(t, planfixtest.WithGetTaskShape(shape), planfixtest.WithGetContactShape(shape))
+			srv := planfixtest.NewServer(t, planfixemu.WithGetTaskShape(shape), planfixemu.WithGetContactShape(shape))
 			c := clientFor(t, srv)
 			ctx := t.Context()
 			if err := c.SendMessage(ctx, &planfix.Message{ChatID: "c", Text: "hi", Contact: planfix.Contact{ID: "u", Name: "U"}}); err != nil {
@@ -314,8 +315,8 @@ func TestErrorMapping(t *testing.T) {
 	msg := &planfix.Message{ChatID: "c", Text: "hi", Contact: planfix.Contact{ID: "u", Name: "U"}}
 	tests := []struct {
 		name          string
-		setup         func(srv *planfixtest.Server)
-		client        func(t *testing.T, srv *planfixtest.Server) *planfix.Client
+		setup         func(srv *planfixemu.Server)
+		client        func(t *testing.T, srv *planfixemu.Server) *planfix.Client
 		call          func(ctx context.Context, c *planfix.Client) error
 		want          error
 		retryable     bool
@@ -326,13 +327,13 @@ func TestErrorMapping(t *testing.T) {
 		wantRequestsN int
 	}{
 		{name: "401 wrong token",
-			client: func(t *testing.T, srv *planfixtest.Server) *planfix.Client {
+			client: func(t *testing.T, srv *planfixemu.Server) *planfix.Client {
 				return newClient(t, srv.Endpoint(), "wrong-secret-token", srv.ProviderID)
 			},
 			call: func(ctx context.Context, c *planfix.Client) error { return c.SendMessage(ctx, msg) },
 			want: planfix.ErrInvalidToken, notDelivered: true, messageSays: "Integrations → Chats", wantStatus: 401, wantRequestsN: 1},
 		{name: "400 wrong providerId",
-			client: func(t *testing.T, srv *planfixtest.Server) *planfix.Client {
+			client: func(t *testing.T, srv *planfixemu.Server) *planfix.Client {
 				return newClient(t, srv.Endpoint(), srv.PlanfixToken, "someone-else")
 			},
 			call: func(ctx context.Context, c *planfix.Client) error { return c.SendMessage(ctx, msg) },
@@ -343,35 +344,35 @@ func TestErrorMapping(t *testing.T) {
 		{name: "400 unknown contact",
 			call: func(ctx context.Context, c *planfix.Client) error { _, err := c.GetContact(ctx, "nope"); return err },
 			want: planfix.ErrUnknownContact, notDelivered: true, wantStatus: 400, wantRequestsN: 1},
-		{name: "301 custom domain", setup: func(srv *planfixtest.Server) { srv.SetRedirect(301) },
+		{name: "301 custom domain", setup: func(srv *planfixemu.Server) { srv.SetRedirect(301) },
 			call: func(ctx context.Context, c *planfix.Client) error { return c.SendMessage(ctx, msg) },
 			want: planfix.ErrRedirect, notDelivered: true, messageSays: "/custom-domain/webchat/api", wantStatus: 301, wantLocation: true, wantRequestsN: 1},
-		{name: "302 custom domain", setup: func(srv *planfixtest.Server) { srv.SetRedirect(302) },
+		{name: "302 custom domain", setup: func(srv *planfixemu.Server) { srv.SetRedirect(302) },
 			call: func(ctx context.Context, c *planfix.Client) error { _, err := c.GetTask(ctx, "c"); return err },
 			want: planfix.ErrRedirect, notDelivered: true, wantStatus: 302, wantLocation: true, wantRequestsN: 1},
-		{name: "308 is not followed either", setup: func(srv *planfixtest.Server) { srv.SetRedirect(308) },
+		{name: "308 is not followed either", setup: func(srv *planfixemu.Server) { srv.SetRedirect(308) },
 			call: func(ctx context.Context, c *planfix.Client) error { return c.SendMessage(ctx, msg) },
 			want: planfix.ErrRedirect, notDelivered: true, wantStatus: 308, wantLocation: true, wantRequestsN: 1},
-		{name: "502 html page", setup: func(srv *planfixtest.Server) { srv.FailNext(1, 502) },
+		{name: "502 html page", setup: func(srv *planfixemu.Server) { srv.FailNext(1, 502) },
 			call: func(ctx context.Context, c *planfix.Client) error { return c.SendMessage(ctx, msg) },
 			want: planfix.ErrServer, retryable: true, wantStatus: 502, wantRequestsN: 1},
-		{name: "500", setup: func(srv *planfixtest.Server) { srv.FailNext(1, 500) },
+		{name: "500", setup: func(srv *planfixemu.Server) { srv.FailNext(1, 500) },
 			call: func(ctx context.Context, c *planfix.Client) error {
 				return c.SetMessageStatus(ctx, "1", planfix.StatusSent, "")
 			},
 			want: planfix.ErrServer, retryable: true, wantStatus: 500, wantRequestsN: 1},
-		{name: "timeout", setup: func(srv *planfixtest.Server) { srv.SetLatency(2 * time.Second) },
+		{name: "timeout", setup: func(srv *planfixemu.Server) { srv.SetLatency(2 * time.Second) },
 			call: func(ctx context.Context, c *planfix.Client) error {
 				ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 				defer cancel()
 				return c.SendMessage(ctx, msg)
 			},
 			want: planfix.ErrTransport, retryable: true},
-		{name: "connection dropped after sending", setup: func(srv *planfixtest.Server) { srv.DropNext(1) },
+		{name: "connection dropped after sending", setup: func(srv *planfixemu.Server) { srv.DropNext(1) },
 			call: func(ctx context.Context, c *planfix.Client) error { return c.SendMessage(ctx, msg) },
 			want: planfix.ErrTransport, retryable: true},
 		{name: "refused before sending: ~ in providerId",
-			client: func(t *testing.T, srv *planfixtest.Server) *planfix.Client {
+			client: func(t *testing.T, srv *planfixemu.Server) *planfix.Client {
 				c, err := planfix.NewClient(planfix.ClientConfig{Endpoint: srv.Endpoint(), PlanfixToken: "x", ProviderID: "a~b"})
 				if c != nil || !errors.Is(err, planfix.ErrInvalidConfig) {
 					t.Fatalf("NewClient with ~ = %v, %v", c, err)
@@ -568,7 +569,7 @@ func TestClientRateLimiterHonoursContext(t *testing.T) {
 
 func TestClientLifecycleAgainstEmulator(t *testing.T) {
 	t.Parallel()
-	srv := planfixtest.NewServer(t, planfixtest.WithEmployees("bot@example.test"))
+	srv := planfixtest.NewServer(t, planfixemu.WithEmployees("bot@example.test"))
 	c := clientFor(t, srv, func(cfg *planfix.ClientConfig) { cfg.UserEmail = "bot@example.test" })
 	ctx := t.Context()
 	user := planfix.Contact{ID: "user-1", Name: "Ivan", LastName: "Petrov"}

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/planbridge/planbridge/planfix"
-	"github.com/planbridge/planbridge/planfix/planfixtest"
+	"github.com/planbridge/planbridge/planfix/planfixemu"
 )
 
 // A Form keeps keys in order, so attachment pairs stay interleaved as in
@@ -70,7 +70,7 @@ func ExampleParseNumberAnswer() {
 // The first message of a chat carries the title; later ones omit it,
 // because Planfix renames the task every time it sees one.
 func ExampleClient_SendMessage() {
-	srv := planfixtest.Start()
+	srv := planfixemu.Start()
 	defer srv.Close()
 	c, err := planfix.NewClient(planfix.ClientConfig{
 		Endpoint:     srv.Endpoint(), // the exact URL from Planfix's integration settings
@@ -104,8 +104,8 @@ func ExampleClient_SendMessage() {
 // Receiver, which must store it durably before returning.
 func ExampleNewHandler() {
 	h, err := planfix.NewHandler(planfix.HandlerConfig{
-		ProviderID: planfixtest.DefaultProviderID,
-		Tokens:     []string{planfixtest.DefaultChatToken}, // current, then previous during a rotation
+		ProviderID: planfixemu.DefaultProviderID,
+		Tokens:     []string{planfixemu.DefaultChatToken}, // current, then previous during a rotation
 		Receiver: planfix.ReceiverFunc(func(ctx context.Context, m *planfix.InboundMessage) (planfix.Ack, error) {
 			fmt.Printf("%s from %s (messageId %s): %s\n", m.ChatID, m.Author(), m.MessageID, m.Text)
 			return planfix.Ack{ChatID: m.ChatID, ContactID: "user-42"}, nil
@@ -118,12 +118,12 @@ func ExampleNewHandler() {
 	chat := httptest.NewServer(h)
 	defer chat.Close()
 
-	srv := planfixtest.Start(planfixtest.WithChat(chat.URL, planfixtest.DefaultChatToken))
+	srv := planfixemu.Start(planfixemu.WithChat(chat.URL, planfixemu.DefaultChatToken))
 	defer srv.Close()
 	c, _ := planfix.NewClient(planfix.ClientConfig{Endpoint: srv.Endpoint(), PlanfixToken: srv.PlanfixToken, ProviderID: srv.ProviderID})
 	_ = c.SendMessage(context.Background(), &planfix.Message{ChatID: "conv-42", Text: "Hello", Contact: planfix.Contact{ID: "user-42", Name: "Ivan"}})
 
-	d, err := srv.Reply(context.Background(), "conv-42", planfixtest.Reply{Text: "Hello, how can I help you?"})
+	d, err := srv.Reply(context.Background(), "conv-42", planfixemu.Reply{Text: "Hello, how can I help you?"})
 	fmt.Println(d.Status, d.Body, err)
 	// Output:
 	// conv-42 from Peter Peterson (messageId 5000): Hello, how can I help you?

@@ -20,6 +20,7 @@ import (
 
 	"github.com/planbridge/planbridge/internal/syncbuffer"
 	"github.com/planbridge/planbridge/planfix"
+	"github.com/planbridge/planbridge/planfix/planfixemu"
 	"github.com/planbridge/planbridge/planfix/planfixtest"
 )
 
@@ -70,7 +71,7 @@ func (in *inbox) messages() []planfix.InboundMessage {
 }
 
 type chatSide struct {
-	srv     *planfixtest.Server
+	srv     *planfixemu.Server
 	client  *planfix.Client
 	handler *planfix.Handler
 	inbox   *inbox
@@ -80,12 +81,12 @@ type chatSide struct {
 
 // newChatSide wires an emulator, a client and an inbound handler together
 // over loopback HTTP.
-func newChatSide(t *testing.T, opts ...planfixtest.Option) *chatSide {
+func newChatSide(t *testing.T, opts ...planfixemu.Option) *chatSide {
 	t.Helper()
 	cs := &chatSide{inbox: &inbox{}, logs: &syncbuffer.Buffer{}}
 	h, err := planfix.NewHandler(planfix.HandlerConfig{
-		ProviderID: planfixtest.DefaultProviderID,
-		Tokens:     []string{"chat-token-new", planfixtest.DefaultChatToken},
+		ProviderID: planfixemu.DefaultProviderID,
+		Tokens:     []string{"chat-token-new", planfixemu.DefaultChatToken},
 		Receiver:   cs.inbox,
 		Logger:     slog.New(slog.NewTextHandler(cs.logs, nil)),
 	})
@@ -96,7 +97,7 @@ func newChatSide(t *testing.T, opts ...planfixtest.Option) *chatSide {
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	cs.chatURL = ts.URL + "/planfix/chat"
-	cs.srv = planfixtest.NewServer(t, append([]planfixtest.Option{planfixtest.WithChat(cs.chatURL, planfixtest.DefaultChatToken)}, opts...)...)
+	cs.srv = planfixtest.NewServer(t, append([]planfixemu.Option{planfixemu.WithChat(cs.chatURL, planfixemu.DefaultChatToken)}, opts...)...)
 	cs.client = clientFor(t, cs.srv)
 	return cs
 }
@@ -114,12 +115,12 @@ func (cs *chatSide) userSays(t *testing.T, chatID, text string) {
 
 func TestAgentReplyReachesHandlerWithEveryField(t *testing.T) {
 	t.Parallel()
-	cs := newChatSide(t, planfixtest.WithIntegrationName("Botpress"))
+	cs := newChatSide(t, planfixemu.WithIntegrationName("Botpress"))
 	cs.userSays(t, "chat-1", "Hello")
 	task, _ := cs.srv.TaskForChat("chat-1")
 
-	agent := planfixtest.Agent{ID: 12, Name: "Мария", LastName: "Иванова", Email: "maria@planfix.test"}
-	d, err := cs.srv.Reply(t.Context(), "chat-1", planfixtest.Reply{
+	agent := planfixemu.Agent{ID: 12, Name: "Мария", LastName: "Иванова", Email: "maria@planfix.test"}
+	d, err := cs.srv.Reply(t.Context(), "chat-1", planfixemu.Reply{
 		Text:        "Добрый день! See docs [ https://docs.test/a ]\n>> Hello\n>>",
 		Attachments: []planfix.Attachment{{Name: "invoice.pdf"}, {Name: "photo.jpg", URL: "https://cdn.test/p.jpg"}},
 		Agent:       &agent,
@@ -139,7 +140,7 @@ func TestAgentReplyReachesHandlerWithEveryField(t *testing.T) {
 		t.Fatalf("hosted attachment URL = %q", m.Attachments[0].URL)
 	}
 	want := planfix.InboundMessage{
-		ProviderID: planfixtest.DefaultProviderID, ChatID: "chat-1", Channel: "web", ContactPhone: "79051234567",
+		ProviderID: planfixemu.DefaultProviderID, ChatID: "chat-1", Channel: "web", ContactPhone: "79051234567",
 		Text: "Добрый день! See docs [ https://docs.test/a ]\n>> Hello\n>>", MessageID: d.MessageID,
 		UserName: "Мария", UserLastName: "Иванова", UserIco: cs.srv.URL + "/?action=getuserpic&id=12",
 		TaskEmail:   fmt.Sprintf("task+%d@test.planfix.test", task.Number),
@@ -166,7 +167,7 @@ func TestAgentReplyReachesHandlerWithEveryField(t *testing.T) {
 	// The reply is an outgoing comment of the task, with its messageId.
 	task, _ = cs.srv.TaskForChat("chat-1")
 	last := task.Comments[len(task.Comments)-1]
-	if last.Direction != planfixtest.Out || last.MessageID != d.MessageID || last.Author != "maria@planfix.test" || last.DeliveryFailed {
+	if last.Direction != planfixemu.Out || last.MessageID != d.MessageID || last.Author != "maria@planfix.test" || last.DeliveryFailed {
 		t.Errorf("last comment = %+v", last)
 	}
 	// The chat reports the delivery back; Planfix's bookkeeping shows it.
@@ -184,9 +185,9 @@ func TestAgentReplyReachesHandlerWithEveryField(t *testing.T) {
 
 func TestDuplicateAndOutOfOrderDeliveries(t *testing.T) {
 	t.Parallel()
-	cs := newChatSide(t, planfixtest.WithDuplicateDeliveries(2))
+	cs := newChatSide(t, planfixemu.WithDuplicateDeliveries(2))
 	cs.userSays(t, "chat-1", "Hello")
-	d, err := cs.srv.Reply(t.Context(), "chat-1", planfixtest.Reply{Text: "once"})
+	d, err := cs.srv.Reply(t.Context(), "chat-1", planfixemu.Reply{Text: "once"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,12 +205,12 @@ func TestDuplicateAndOutOfOrderDeliveries(t *testing.T) {
 	}
 
 	// Out of order: two replies written in order, delivered in reverse.
-	p1, err := cs.srv.PrepareReply("chat-1", planfixtest.Reply{Text: "first"})
+	p1, err := cs.srv.PrepareReply("chat-1", planfixemu.Reply{Text: "first"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, _ := cs.srv.PrepareReply("chat-1", planfixtest.Reply{Text: "second"})
-	for _, p := range []*planfixtest.Pending{p2, p1} {
+	p2, _ := cs.srv.PrepareReply("chat-1", planfixemu.Reply{Text: "second"})
+	for _, p := range []*planfixemu.Pending{p2, p1} {
 		if _, err := cs.srv.Deliver(t.Context(), p); err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +229,7 @@ func TestDuplicateAndOutOfOrderDeliveries(t *testing.T) {
 func TestFirstMessageFromPlanfix(t *testing.T) {
 	t.Parallel()
 	cs := newChatSide(t)
-	d, err := cs.srv.WriteFirst(t.Context(), "+79990001122", planfixtest.Reply{Text: "Здравствуйте! Это Planfix."})
+	d, err := cs.srv.WriteFirst(t.Context(), "+79990001122", planfixemu.Reply{Text: "Здравствуйте! Это Planfix."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestFirstMessageFromPlanfix(t *testing.T) {
 		t.Errorf("first-message form = %q", f.String())
 	}
 	task, ok := cs.srv.TaskForChat("chat-+79990001122")
-	if !ok || len(task.Comments) != 1 || task.Comments[0].Direction != planfixtest.Out {
+	if !ok || len(task.Comments) != 1 || task.Comments[0].Direction != planfixemu.Out {
 		t.Fatalf("the emulator did not bind a task to the answered chat: %+v", task)
 	}
 	// The contact answers in the same chat: the comment joins that task.
@@ -262,7 +263,7 @@ func TestFirstMessageWithoutAckIsAnError(t *testing.T) {
 	t.Parallel()
 	cs := newChatSide(t)
 	cs.inbox.emptyAck = true
-	d, err := cs.srv.WriteFirst(t.Context(), "+7999", planfixtest.Reply{Text: "hi"})
+	d, err := cs.srv.WriteFirst(t.Context(), "+7999", planfixemu.Reply{Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,9 +280,9 @@ func TestTokenRotationAndWrongToken(t *testing.T) {
 	cs := newChatSide(t)
 	cs.userSays(t, "chat-1", "Hello")
 	// Previous token (still configured in Planfix) and new token both work.
-	for _, tok := range []string{planfixtest.DefaultChatToken, "chat-token-new"} {
+	for _, tok := range []string{planfixemu.DefaultChatToken, "chat-token-new"} {
 		cs.srv.SetChat(cs.chatURL, tok)
-		d, err := cs.srv.Reply(t.Context(), "chat-1", planfixtest.Reply{Text: "with " + tok})
+		d, err := cs.srv.Reply(t.Context(), "chat-1", planfixemu.Reply{Text: "with " + tok})
 		if err != nil || !d.OK() {
 			t.Fatalf("token %q: delivery %+v, %v", tok, d, err)
 		}
@@ -290,8 +291,8 @@ func TestTokenRotationAndWrongToken(t *testing.T) {
 	if err := cs.handler.SetTokens("chat-token-new"); err != nil {
 		t.Fatal(err)
 	}
-	cs.srv.SetChat(cs.chatURL, planfixtest.DefaultChatToken)
-	d, err := cs.srv.Reply(t.Context(), "chat-1", planfixtest.Reply{Text: "stale"})
+	cs.srv.SetChat(cs.chatURL, planfixemu.DefaultChatToken)
+	d, err := cs.srv.Reply(t.Context(), "chat-1", planfixemu.Reply{Text: "stale"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func TestTokenRotationAndWrongToken(t *testing.T) {
 	if n := len(cs.inbox.messages()); n != 2 {
 		t.Fatalf("receiver got %d messages, want 2", n)
 	}
-	if strings.Contains(cs.logs.String(), planfixtest.DefaultChatToken) {
+	if strings.Contains(cs.logs.String(), planfixemu.DefaultChatToken) {
 		t.Fatal("a token reached the logs")
 	}
 	if err := cs.handler.SetTokens(""); !errors.Is(err, planfix.ErrInvalidConfig) {
@@ -377,7 +378,7 @@ func TestHandlerAnswers(t *testing.T) {
 			in := &inbox{err: tt.recvErr}
 			logs := &syncbuffer.Buffer{}
 			h, err := planfix.NewHandler(planfix.HandlerConfig{
-				ProviderID: "planbridge", Tokens: []string{planfixtest.DefaultChatToken}, Receiver: in,
+				ProviderID: "planbridge", Tokens: []string{planfixemu.DefaultChatToken}, Receiver: in,
 				Logger: slog.New(slog.NewTextHandler(logs, nil)), MaxBodyBytes: 2048,
 			})
 			if err != nil {
@@ -412,7 +413,7 @@ func TestHandlerAnswers(t *testing.T) {
 			if tt.wantLogPart != "" && !strings.Contains(logs.String(), tt.wantLogPart) {
 				t.Errorf("logs %q lack %q", logs.String(), tt.wantLogPart)
 			}
-			if strings.Contains(logs.String(), planfixtest.DefaultChatToken) {
+			if strings.Contains(logs.String(), planfixemu.DefaultChatToken) {
 				t.Errorf("logs leak the token: %s", logs.String())
 			}
 		})
@@ -442,7 +443,7 @@ func FuzzInbound(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	h, err := planfix.NewHandler(planfix.HandlerConfig{Tokens: []string{planfixtest.DefaultChatToken}, Receiver: &inbox{}})
+	h, err := planfix.NewHandler(planfix.HandlerConfig{Tokens: []string{planfixemu.DefaultChatToken}, Receiver: &inbox{}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -558,12 +559,12 @@ func BenchmarkParseForm(b *testing.B) {
 // characters, HTML-significant or non-ASCII characters.
 func TestAnswerIsJSONWhateverTheIDs(t *testing.T) {
 	t.Parallel()
-	h, err := planfix.NewHandler(planfix.HandlerConfig{ProviderID: "planbridge", Tokens: []string{planfixtest.DefaultChatToken}, Receiver: &inbox{}})
+	h, err := planfix.NewHandler(planfix.HandlerConfig{ProviderID: "planbridge", Tokens: []string{planfixemu.DefaultChatToken}, Receiver: &inbox{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, chatID := range []string{"c1", "c\x01", "c\"q", `c\b`, "a<b>&c", "\x7f", "чат-✓", "tab\tnew\nline", "\u2028"} {
-		body := url.Values{"cmd": {"newMessage"}, "providerId": {"planbridge"}, "token": {planfixtest.DefaultChatToken},
+		body := url.Values{"cmd": {"newMessage"}, "providerId": {"planbridge"}, "token": {planfixemu.DefaultChatToken},
 			"chatId": {chatID}, "message": {"hi"}}.Encode()
 		req := httptest.NewRequest(http.MethodPost, "/planfix/chat", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -591,7 +592,7 @@ func TestAckWithInvalidUTF8IsAnError(t *testing.T) {
 	t.Parallel()
 	for _, ack := range []planfix.Ack{{ChatID: "c\xff", ContactID: "u"}, {ChatID: "c1", ContactID: "u\xc3"}} {
 		logs := &syncbuffer.Buffer{}
-		h, err := planfix.NewHandler(planfix.HandlerConfig{ProviderID: "planbridge", Tokens: []string{planfixtest.DefaultChatToken},
+		h, err := planfix.NewHandler(planfix.HandlerConfig{ProviderID: "planbridge", Tokens: []string{planfixemu.DefaultChatToken},
 			Receiver: &inbox{ack: &ack}, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 		if err != nil {
 			t.Fatal(err)

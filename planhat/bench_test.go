@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 // benchEnv is an emulator without a quota and a client whose limiter is out of the way.
 func benchEnv(b *testing.B) *env {
 	b.Helper()
-	return newEnv(b, []planhattest.Option{planhattest.WithRateLimit(0, time.Minute), planhattest.WithRequestLog(100, 256)}, func(o *planhat.Options) {
+	return newEnv(b, []planhatemu.Option{planhatemu.WithRateLimit(0, time.Minute), planhatemu.WithRequestLog(100, 256)}, func(o *planhat.Options) {
 		o.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	})
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 func companiesN(n int, prefix string) []planhat.Company {
@@ -99,7 +99,7 @@ func TestBulkPartialFailure(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		switches   planhattest.Switches
+		switches   planhatemu.Switches
 		items      []planhat.Company
 		wantStatus int
 		wantIs     error
@@ -118,13 +118,13 @@ func TestBulkPartialFailure(t *testing.T) {
 		},
 		{
 			name:       "string error elements",
-			switches:   planhattest.Switches{StringBulkErrors: true},
+			switches:   planhatemu.Switches{StringBulkErrors: true},
 			items:      []planhat.Company{{Name: "ok"}, {Slug: "no-name"}},
 			wantStatus: http.StatusPartialContent, created: 1, errs: 1,
 		},
 		{
 			name:       "permission denied (403 with permissionErrors)",
-			switches:   planhattest.Switches{DeniedModels: []string{"companies"}},
+			switches:   planhatemu.Switches{DeniedModels: []string{"companies"}},
 			items:      []planhat.Company{{Name: "x"}},
 			wantStatus: http.StatusForbidden, wantIs: planhat.ErrForbidden, errs: 1,
 		},
@@ -132,7 +132,7 @@ func TestBulkPartialFailure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, []planhattest.Option{planhattest.WithSwitches(tt.switches)}, nil)
+			e := newEnv(t, []planhatemu.Option{planhatemu.WithSwitches(tt.switches)}, nil)
 			res, err := e.c.Companies().BulkUpsert(ctx, tt.items)
 			var be *planhat.BulkError
 			if !errors.As(err, &be) {

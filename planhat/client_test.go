@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 func TestBaseURLForRegion(t *testing.T) {
@@ -115,37 +115,37 @@ func TestAPIErrors(t *testing.T) {
 	ctx := t.Context()
 	tests := []struct {
 		name     string
-		switches planhattest.Switches
+		switches planhatemu.Switches
 		token    string
 		call     func(c *planhat.Client) error
 		wantIs   error
 		status   int
 		contains []string
 	}{
-		{"wrong token", planhattest.Switches{}, "wrong-token", func(c *planhat.Client) error { return c.Ping(ctx) },
+		{"wrong token", planhatemu.Switches{}, "wrong-token", func(c *planhat.Client) error { return c.Ping(ctx) },
 			planhat.ErrUnauthorized, 401, []string{"check the API token", "region"}},
-		{"token of another region", planhattest.Switches{RegionTokens: map[string]string{testToken: "eu"}}, testToken, func(c *planhat.Client) error { return c.Ping(ctx) },
+		{"token of another region", planhatemu.Switches{RegionTokens: map[string]string{testToken: "eu"}}, testToken, func(c *planhat.Client) error { return c.Ping(ctx) },
 			planhat.ErrUnauthorized, 401, []string{"api-eu.planhat.com"}},
-		{"unknown id", planhattest.Switches{}, testToken, func(c *planhat.Client) error {
+		{"unknown id", planhatemu.Switches{}, testToken, func(c *planhat.Client) error {
 			_, err := c.Companies().Get(ctx, planhat.ExtID("missing"))
 			return err
 		}, planhat.ErrNotFound, 404, []string{"GET /companies/extid-missing", "404"}},
-		{"bad payload with a JSON body", planhattest.Switches{}, testToken, func(c *planhat.Client) error {
+		{"bad payload with a JSON body", planhatemu.Switches{}, testToken, func(c *planhat.Client) error {
 			// A model without client-side required fields lets the emulator judge the payload.
 			lax := &planhat.Model{Name: "company", Path: "companies", Keyables: []string{"_id"}, MaxLimit: 5000, Ops: planhat.OpsCRUD}
 			_, err := c.Objects(lax).Create(ctx, planhat.Object{"slug": "no-name"})
 			return err
 		}, planhat.ErrBadRequest, 400, nil},
-		{"bad payload with a string body", planhattest.Switches{StringErrors: true}, testToken, func(c *planhat.Client) error {
+		{"bad payload with a string body", planhatemu.Switches{StringErrors: true}, testToken, func(c *planhat.Client) error {
 			lax := &planhat.Model{Name: "company", Path: "companies", Keyables: []string{"_id"}, MaxLimit: 5000, Ops: planhat.OpsCRUD}
 			_, err := c.Objects(lax).Create(ctx, planhat.Object{"slug": "no-name"})
 			return err
 		}, planhat.ErrBadRequest, 400, []string{"name"}},
-		{"string error body", planhattest.Switches{StringErrors: true}, testToken, func(c *planhat.Client) error {
+		{"string error body", planhatemu.Switches{StringErrors: true}, testToken, func(c *planhat.Client) error {
 			_, err := c.Companies().Get(ctx, "000000000000000000000000")
 			return err
 		}, planhat.ErrNotFound, 404, nil},
-		{"forbidden model", planhattest.Switches{DeniedModels: []string{"companies"}}, testToken, func(c *planhat.Client) error {
+		{"forbidden model", planhatemu.Switches{DeniedModels: []string{"companies"}}, testToken, func(c *planhat.Client) error {
 			_, err := c.Companies().Create(ctx, planhat.Company{Name: "x"})
 			return err
 		}, planhat.ErrForbidden, 403, []string{"permission"}},
@@ -153,7 +153,7 @@ func TestAPIErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, []planhattest.Option{planhattest.WithSwitches(tt.switches)}, func(o *planhat.Options) { o.Token = tt.token })
+			e := newEnv(t, []planhatemu.Option{planhatemu.WithSwitches(tt.switches)}, func(o *planhat.Options) { o.Token = tt.token })
 			err := tt.call(e.c)
 			if !errors.Is(err, tt.wantIs) {
 				t.Fatalf("err = %v, want %v", err, tt.wantIs)

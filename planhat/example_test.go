@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 // exampleClient starts an emulator and returns a client for it; real code passes the
 // tenant's token and region instead of BaseURL.
-func exampleClient() (*planhat.Client, *planhattest.Server, func()) {
-	srv := planhattest.New(planhattest.WithToken("example-token"), planhattest.WithTenant(testTenant))
+func exampleClient() (*planhat.Client, *planhatemu.Server, func()) {
+	srv := planhatemu.New(planhatemu.WithToken("example-token"), planhatemu.WithTenant(testTenant))
 	ts := httptest.NewServer(srv.Handler())
 	c, err := planhat.NewClient(planhat.Options{
 		Token:        "example-token",

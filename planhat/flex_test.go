@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 func TestFlexDecoding(t *testing.T) {
@@ -87,8 +87,8 @@ func TestModelsKeepUnknownFields(t *testing.T) {
 func TestQuirksFromTheEmulator(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	sw := planhattest.Switches{CommaStringLists: true, EmptyStringBooleans: true, NumbersForStrings: true, ConversationEnduserIDs: true, ListShapeOwners: true}
-	e := newEnv(t, []planhattest.Option{planhattest.WithSwitches(sw)}, nil)
+	sw := planhatemu.Switches{CommaStringLists: true, EmptyStringBooleans: true, NumbersForStrings: true, ConversationEnduserIDs: true, ListShapeOwners: true}
+	e := newEnv(t, []planhatemu.Option{planhatemu.WithSwitches(sw)}, nil)
 	userID := e.srv.Insert("users", map[string]any{"nickName": "Alex", "email": "a@x.test"})
 	coID := e.srv.Insert("companies", map[string]any{"name": "Acme", "domains": []any{"acme.test", "acme.example"}, "orgPath": []any{"p1", "p2"}, "owner": userID, "orgUnits": "4"})
 	euID := e.srv.Insert("endusers", map[string]any{"email": "ann@acme.test", "companyId": coID, "featured": false, "beatTrend": "3", "experience": "12"})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
@@ -80,7 +81,7 @@ func (r *recorder) reset() {
 
 // env is a client wired to a fresh emulator through a recorder.
 type env struct {
-	srv *planhattest.Server
+	srv *planhatemu.Server
 	c   *planhat.Client
 	rec *recorder
 }
@@ -91,9 +92,9 @@ var fastRetry = &planhat.RetryPolicy{MaxRetries: 3, MinBackoff: time.Millisecond
 // highLimit keeps the client's limiter out of the way of functional tests.
 var highLimit = &planhat.RateLimit{Requests: 100000, Window: time.Second, Burst: 1000, PerSecond: 100000, MaxInFlight: 50, Cooldown: 50 * time.Millisecond}
 
-func newEnv(t testing.TB, srvOpts []planhattest.Option, mutate func(*planhat.Options)) *env {
+func newEnv(t testing.TB, srvOpts []planhatemu.Option, mutate func(*planhat.Options)) *env {
 	t.Helper()
-	srvOpts = append([]planhattest.Option{planhattest.WithToken(testToken), planhattest.WithTenant(testTenant)}, srvOpts...)
+	srvOpts = append([]planhatemu.Option{planhatemu.WithToken(testToken), planhatemu.WithTenant(testTenant)}, srvOpts...)
 	srv := planhattest.NewServer(t, srvOpts...)
 	rec := &recorder{next: http.DefaultTransport.(*http.Transport).Clone()}
 	opts := planhat.Options{

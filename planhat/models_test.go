@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/planbridge/planbridge/planhat"
-	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 func TestModelRegistry(t *testing.T) {
@@ -223,9 +223,9 @@ func TestTypedWrappers(t *testing.T) {
 // stop early) or ask for pages Planhat clamps.
 func TestModelLimitsMatchTheEmulator(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, []planhattest.Option{planhattest.WithSwitches(planhattest.Switches{RejectOverMaxLimit: true})}, nil)
+	e := newEnv(t, []planhatemu.Option{planhatemu.WithSwitches(planhatemu.Switches{RejectOverMaxLimit: true})}, nil)
 	served := map[string]bool{}
-	for _, p := range planhattest.Models() {
+	for _, p := range planhatemu.Models() {
 		served[p] = true
 	}
 	for _, m := range planhat.Models() {
@@ -254,7 +254,7 @@ func TestModelLimitsMatchTheEmulator(t *testing.T) {
 func TestModelDefaultLimitsMatchTheEmulator(t *testing.T) {
 	t.Parallel()
 	served := map[string]bool{}
-	for _, p := range planhattest.Models() {
+	for _, p := range planhatemu.Models() {
 		served[p] = true
 	}
 	for _, m := range planhat.Models() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
@@ -35,7 +36,7 @@ func TestLimiterPrevents429(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := planhattest.NewServer(t, planhattest.WithToken(testToken), planhattest.WithRateLimit(20, 2*time.Second))
+			srv := planhattest.NewServer(t, planhatemu.WithToken(testToken), planhatemu.WithRateLimit(20, 2*time.Second))
 			id := srv.Insert("companies", map[string]any{"name": "Acme"})
 			newClient := func() *planhat.Client {
 				c, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: srv.URL, AnalyticsURL: srv.AnalyticsURL, RateLimit: tt.limit, Retry: tt.retry})
@@ -157,18 +158,18 @@ func TestRateLimitedPausesEveryone(t *testing.T) {
 	ctx := t.Context()
 	tests := []struct {
 		name     string
-		switches planhattest.Switches
+		switches planhatemu.Switches
 		cooldown time.Duration
 		minPause time.Duration
 		maxPause time.Duration
 	}{
-		{"no Retry-After: the cooldown", planhattest.Switches{}, 300 * time.Millisecond, 250 * time.Millisecond, 1300 * time.Millisecond},
-		{"Retry-After wins", planhattest.Switches{RetryAfter: true}, 10 * time.Millisecond, 500 * time.Millisecond, 3 * time.Second},
+		{"no Retry-After: the cooldown", planhatemu.Switches{}, 300 * time.Millisecond, 250 * time.Millisecond, 1300 * time.Millisecond},
+		{"Retry-After wins", planhatemu.Switches{RetryAfter: true}, 10 * time.Millisecond, 500 * time.Millisecond, 3 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, []planhattest.Option{planhattest.WithSwitches(tt.switches), planhattest.WithRateLimit(1000, 2*time.Second)}, func(o *planhat.Options) {
+			e := newEnv(t, []planhatemu.Option{planhatemu.WithSwitches(tt.switches), planhatemu.WithRateLimit(1000, 2*time.Second)}, func(o *planhat.Options) {
 				o.Retry = &planhat.RetryPolicy{}
 				o.RateLimit = &planhat.RateLimit{Requests: 1000, Window: time.Second, Burst: 100, Cooldown: tt.cooldown}
 			})
@@ -316,7 +317,7 @@ func TestLimiterFollowsRemainingHeader(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			srv := planhattest.NewServer(t, planhattest.WithToken(testToken), planhattest.WithRateLimit(20, 2*time.Second))
+			srv := planhattest.NewServer(t, planhatemu.WithToken(testToken), planhatemu.WithRateLimit(20, 2*time.Second))
 			id := srv.Insert("companies", map[string]any{"name": "Acme"})
 			// The other consumer: 17 plain requests with the same token.
 			for range 17 {
@@ -452,7 +453,7 @@ func TestDefaultRateLimit(t *testing.T) {
 func TestDefaultMaxInFlight(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv := planhattest.New(planhattest.WithToken(testToken), planhattest.WithRateLimit(0, 0))
+		srv := planhatemu.New(planhatemu.WithToken(testToken), planhatemu.WithRateLimit(0, 0))
 		srv.SetLatency(time.Second)
 		var mu sync.Mutex
 		inFlight, peak, served := 0, 0, 0

@@ -2,63 +2,51 @@ package botpresstest_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http/httptest"
+	"net/http"
+	"testing"
 
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpresstest"
 )
 
-// ticketIntegration opens a conversation and emits an event when called.
-type ticketIntegration struct {
-	botpress.UnimplementedIntegration
+// exampleTB stands in for the *testing.T a real test passes: it runs the
+// cleanups NewServer registers when the example ends, as a test would.
+type exampleTB struct {
+	testing.TB
+	cleanups []func()
 }
 
-func (ticketIntegration) Action(ctx context.Context, req *botpress.Request, name string, input json.RawMessage) (any, error) {
-	client, err := req.Client()
-	if err != nil {
-		return nil, err
+func (tb *exampleTB) Helper()          {}
+func (tb *exampleTB) Cleanup(f func()) { tb.cleanups = append(tb.cleanups, f) }
+func (tb *exampleTB) finish() {
+	for i := len(tb.cleanups) - 1; i >= 0; i-- {
+		tb.cleanups[i]()
 	}
-	conv, err := client.GetOrCreateConversation(ctx, botpress.GetOrCreateConversationInput{Channel: "hitl", Tags: map[string]string{"id": "T-1"}})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := client.CreateEvent(ctx, botpress.CreateEventInput{Type: "hitlAssigned", ConversationID: conv.ID, Payload: map[string]string{"conversationId": conv.ID}}); err != nil {
-		return nil, err
-	}
-	return map[string]string{"conversationId": conv.ID}, nil
 }
 
-func Example() {
-	// The emulator: Runtime API + Botpress's side of the protocol.
-	bp := botpresstest.New()
-	bpSrv := httptest.NewServer(bp.Handler())
-	defer bpSrv.Close()
-	bp.URL = bpSrv.URL
+// In a test, pass t; the listener closes when the test ends.
+func ExampleNewServer() {
+	t := &exampleTB{}
+	bp := botpresstest.NewServer(t)
 
-	// The integration under test calls back into the emulator.
-	integ := httptest.NewServer(botpress.NewHandler(ticketIntegration{}, botpress.HandlerOptions{
-		Runtime: botpress.ClientOptions{BaseURL: bp.URL, Token: bp.Token},
-	}))
-	defer integ.Close()
-
-	resp, err := bp.CallAction(context.Background(), integ.URL, map[string]string{"apiToken": "t"}, "startHitl", map[string]any{})
+	client, err := botpress.NewClient(bp.ClientOptions())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	var out struct{ ConversationID string }
-	if err := resp.Output(&out); err != nil {
+	conv, err := client.GetOrCreateConversation(context.Background(), botpress.GetOrCreateConversationInput{Channel: "hitl", Tags: map[string]string{"id": "T-1"}})
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	conv, _ := bp.Conversation(out.ConversationID)
-	fmt.Println(conv.Channel, conv.Tags["id"])
-	for _, ev := range bp.Events() {
-		fmt.Println(ev.Type, ev.ConversationID == out.ConversationID)
-	}
+	got, _ := bp.Conversation(conv.ID)
+	fmt.Println(got.Channel, got.Tags["id"])
+
+	t.finish()
+	_, err = http.Get(bp.URL + "/health")
+	fmt.Println("after the test:", err != nil)
 	// Output:
 	// hitl T-1
-	// hitlAssigned true
+	// after the test: true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/internal/server"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
@@ -24,7 +25,7 @@ import (
 // the Botpress action and its Planhat call under the token's fingerprint.
 func TestNewWiresBothDoorsAndMetrics(t *testing.T) {
 	t.Parallel()
-	emu := planhattest.NewServer(t, planhattest.WithSeed(1))
+	emu := planhattest.NewServer(t, planhatemu.WithSeed(1))
 	reg, err := actions.PlanhatRegistry()
 	if err != nil {
 		t.Fatal(err)

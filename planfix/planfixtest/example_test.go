@@ -2,39 +2,46 @@ package planfixtest_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
+	"net/url"
+	"testing"
 
 	"github.com/planbridge/planbridge/planfix/planfixtest"
 )
 
-// The emulator behaves like a Planfix account: the first message of a
-// chat creates a task, later ones append comments, and a closed task makes
-// the next message open a new one.
-func ExampleStart() {
-	srv := planfixtest.Start(planfixtest.WithGetTaskShape(planfixtest.ShapeTopLevel))
-	defer srv.Close()
-	send := func(body string) string {
-		resp, err := http.Post(srv.Endpoint(), "application/x-www-form-urlencoded",
-			strings.NewReader("providerId=planbridge&planfix_token="+srv.PlanfixToken+"&"+body))
-		if err != nil {
-			return err.Error()
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, b))
+// exampleTB stands in for the *testing.T a real test passes: it runs the
+// cleanups NewServer registers when the example ends, as a test would.
+type exampleTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (tb *exampleTB) Helper()          {}
+func (tb *exampleTB) Cleanup(f func()) { tb.cleanups = append(tb.cleanups, f) }
+func (tb *exampleTB) finish() {
+	for i := len(tb.cleanups) - 1; i >= 0; i-- {
+		tb.cleanups[i]()
 	}
-	fmt.Println(send("cmd=newMessage&chatId=c1&contactId=u1&contactName=Ivan&message=Hi"))
-	fmt.Println(send("cmd=getTask&chatId=c1"))
-	_ = srv.CloseTask(1014)
-	fmt.Println(send("cmd=newMessage&chatId=c1&contactId=u1&contactName=Ivan&message=Again"))
-	fmt.Println(send("cmd=getTask&chatId=c1"))
-	fmt.Println(send(`cmd=newMessage&chatId=c1&message={"json":"no"}`))
+}
+
+// In a test, pass t; the listener closes when the test ends.
+func ExampleNewServer() {
+	t := &exampleTB{}
+	srv := planfixtest.NewServer(t)
+
+	res, err := http.PostForm(srv.Endpoint(), url.Values{"cmd": {"newMessage"}, "providerId": {srv.ProviderID},
+		"planfix_token": {srv.PlanfixToken}, "chatId": {"c1"}, "contactId": {"u1"}, "contactName": {"Ivan"}, "message": {"Hi"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res.Body.Close()
+	fmt.Println(res.StatusCode, len(srv.Tasks()))
+
+	t.finish()
+	_, err = http.Get(srv.Endpoint())
+	fmt.Println("after the test:", err != nil)
 	// Output:
-	// 200
-	// 200 {"number":1014,"statusIsActive":true}
-	// 200
-	// 200 {"number":1015,"statusIsActive":true}
-	// 400 {"error":"Invalid parameters"}
+	// 200 1
+	// after the test: true
 }

@@ -1,64 +1,48 @@
 package planhattest_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"time"
+	"testing"
 
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
 )
 
-// Example serves both Planhat hosts on one handler, as the standalone
-// command does, and bulk-upserts two companies of which one lacks its
-// required name: Planhat answers 206 with the failure in createdErrors.
-func Example() {
-	emu := planhattest.New(planhattest.WithToken("secret"), planhattest.WithRateLimit(200, time.Minute))
-	hs := httptest.NewServer(emu.Handler())
-	defer hs.Close()
+// exampleTB stands in for the *testing.T a real test passes: it runs the
+// cleanups NewServer registers when the example ends, as a test would.
+type exampleTB struct {
+	testing.TB
+	cleanups []func()
+}
 
-	body := `[{"name":"Acme","externalId":"acme-1"},{"externalId":"acme-2"}]`
-	req, _ := http.NewRequest(http.MethodPut, hs.URL+"/companies", strings.NewReader(body))
+func (tb *exampleTB) Helper()          {}
+func (tb *exampleTB) Cleanup(f func()) { tb.cleanups = append(tb.cleanups, f) }
+func (tb *exampleTB) finish() {
+	for i := len(tb.cleanups) - 1; i >= 0; i-- {
+		tb.cleanups[i]()
+	}
+}
+
+// In a test, pass t; the listeners close when the test ends.
+func ExampleNewServer() {
+	t := &exampleTB{}
+	srv := planhattest.NewServer(t, planhatemu.WithToken("secret"), planhatemu.WithSeed(2))
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/companies?limit=10", nil)
 	req.Header.Set("Authorization", "Bearer secret")
-	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer res.Body.Close()
-	var result struct {
-		Created       int
-		CreatedErrors []struct{ Error string }
-	}
-	if err := json.NewDecoder(res.Body).Decode(&result); err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println("status:", res.StatusCode, "remaining:", res.Header.Get("X-Rate-Limit-Remaining"))
-	fmt.Println("created:", result.Created, "error:", result.CreatedErrors[0].Error)
-	acme, _ := emu.Object("companies", "extid-acme-1")
-	fmt.Println("stored:", acme["name"], "calls:", emu.Stats().ByRoute["PUT /companies"])
-	// Output:
-	// status: 206 remaining: 199
-	// created: 1 error: name is required: check the required fields of companies in Planhat's API reference
-	// stored: Acme calls: 1
-}
+	res.Body.Close()
+	fmt.Println(res.StatusCode, srv.Stats().ByRoute["GET /companies"])
 
-// ExampleSwitches_Set turns on unverified behaviours by name, as the
-// command's --switch flag does.
-func ExampleSwitches_Set() {
-	var sw planhattest.Switches
-	for _, name := range []string{"retry-after", "delete-by-keyable", "string-errors=false"} {
-		if err := sw.Set(name); err != nil {
-			fmt.Println(err)
-		}
-	}
-	fmt.Println(sw.RetryAfter, sw.DeleteByKeyable, sw.StringErrors)
-	fmt.Println(sw.Set("clamp-everything"))
+	t.finish()
+	_, err = http.Get(srv.URL + "/companies")
+	fmt.Println("after the test:", err != nil)
 	// Output:
-	// true true false
-	// unknown emulator switch "clamp-everything": choose one of bulk-duplicates-fail, comma-string-lists, conversation-enduser-ids, delete-by-keyable, delete-missing-ok, delete-returns-object, empty-string-booleans, list-shape-owners, metrics-require-auth, no-rate-limit-headers, notes-not-found, numbers-for-strings, reject-over-max-limit, replace-custom-on-update, retry-after, string-bulk-errors, string-errors, touch-updated-at-on-noop
+	// 200 1
+	// after the test: true
 }
