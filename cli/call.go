@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/planbridge/planbridge/actions"
 )
@@ -72,7 +73,7 @@ func (c *callCmd) Run(env *Env) error {
 		if failure.Err != nil {
 			env.Logger.Debug("action failed", "action", c.Action, "code", failure.Code, "error", failure.Err.Error())
 		}
-		fmt.Fprintf(env.Stderr, "planbridge: %s (%s)\n", failure.Message, failure.Code)
+		printFailure(env.Stderr, failure.Message, failure.Code, failure.Retryable, failure.RetryAfter)
 		return exitError{code: failure.Code.Spec().Exit}
 	}
 	if c.Pretty {
@@ -124,4 +125,18 @@ func readCallInput(spec string, stdin io.Reader) (json.RawMessage, error) {
 		return nil, errors.New(`--input must be one JSON object, e.g. --input '{"id": "extid-acme"}' (or @file.json, or - for standard input)`)
 	}
 	return json.RawMessage(raw), nil
+}
+
+// printFailure writes a failed call to stderr: the message, then the
+// stable code and, for calls worth repeating, when to retry, the same
+// facts the REST door answers with.
+func printFailure(w io.Writer, message string, code actions.Code, retryable bool, retryAfter time.Duration) {
+	detail := string(code)
+	switch {
+	case retryAfter > 0:
+		detail += fmt.Sprintf("; retryable after %ds", int((retryAfter+time.Second-1)/time.Second))
+	case retryable:
+		detail += "; retryable"
+	}
+	fmt.Fprintf(w, "planbridge: %s (%s)\n", message, detail)
 }

@@ -381,23 +381,31 @@ func (p *Planhat) Action(ctx context.Context, req *botpress.Request, name string
 // RateLimited; Planhat outages and timeouts as 5xx with the safe message,
 // which Botpress treats as transient; anything else the bot builder can fix
 // as a RuntimeError; internal faults as the generic 500 (the cause was
-// logged by the pipeline).
+// logged by the pipeline). Every answer but the generic 500 carries the
+// stable code, retryability and retry-after as metadata, the same facts
+// the REST door and the CLI give.
 func ActionError(e *actions.Error) error {
+	var be *botpress.Error
 	switch {
-	case e.Code == actions.CodeInvalidInput && len(e.Fields) > 0, e.Code == actions.CodeUnknownAction:
-		return botpress.InvalidPayloadError(e.Message)
-	case errors.As(e, new(*actions.InputError)):
-		return botpress.InvalidPayloadError(e.Message)
+	case e.Code == actions.CodeInvalidInput && len(e.Fields) > 0, e.Code == actions.CodeUnknownAction,
+		errors.As(e, new(*actions.InputError)):
+		be = botpress.InvalidPayloadError(e.Message)
 	case e.Code == actions.CodeRateLimited:
-		return botpress.NewError(http.StatusTooManyRequests, botpress.TypeRateLimited, e.Message)
+		be = botpress.NewError(http.StatusTooManyRequests, botpress.TypeRateLimited, e.Message)
 	case e.Code == actions.CodeUpstreamError, e.Code == actions.CodeUpstreamTimeout, e.Code == actions.CodeCanceled:
-		return botpress.NewError(max(e.HTTPStatus(), http.StatusBadGateway), botpress.TypeRuntime, e.Message)
+		be = botpress.NewError(max(e.HTTPStatus(), http.StatusBadGateway), botpress.TypeRuntime, e.Message)
 	case e.UserFixable:
-		return botpress.RuntimeError(e.Message)
+		be = botpress.RuntimeError(e.Message)
 	case e.Err == nil:
 		return e
+	default:
+		return e.Err
 	}
-	return e.Err
+	md := map[string]any{"code": string(e.Code), "retryable": e.Retryable}
+	if e.RetryAfter > 0 {
+		md["retryAfterSeconds"] = int((e.RetryAfter + time.Second - 1) / time.Second)
+	}
+	return be.WithMetadata(md)
 }
 
 // WebhookReceived accepts a Planhat automation webhook: checks the shared
