@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -42,13 +43,20 @@ type stack struct {
 }
 
 type stackOptions struct {
-	planhat []planhatemu.Option
-	timeout time.Duration
-	logger  *slog.Logger
+	restToken string
+	planhat   []planhatemu.Option
+	timeout   time.Duration
+	logger    *slog.Logger
 }
 
 func withLogger(l *slog.Logger) stackOption {
 	return func(o *stackOptions) { o.logger = l }
+}
+
+// withRESTToken gives the server's own Planhat client (the REST door's)
+// another token than the emulator's.
+func withRESTToken(token string) stackOption {
+	return func(o *stackOptions) { o.restToken = token }
 }
 
 func withTimeout(d time.Duration) stackOption {
@@ -93,7 +101,7 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	bp := botpresstest.NewServer(tb, botpressemu.WithDefinition(def), botpressemu.WithIntegrationName("planhat"),
 		botpressemu.WithIntegrationURL(door), botpressemu.WithConfiguration(config))
 
-	phClient, err := planhat.NewClient(planhat.Options{Token: ph.Token, BaseURL: ph.URL, AnalyticsURL: ph.AnalyticsURL,
+	phClient, err := planhat.NewClient(planhat.Options{Token: cmp.Or(o.restToken, ph.Token), BaseURL: ph.URL, AnalyticsURL: ph.AnalyticsURL,
 		TenantToken: ph.Tenant, RateLimit: fastLimits, Retry: fastRetry})
 	if err != nil {
 		tb.Fatal(err)

@@ -35,13 +35,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, code actions.Code, messa
 	writeErrorDetail(w, r, spec.HTTPStatus, ErrorDetail{Code: code, Message: message, Retryable: spec.Retryable})
 }
 
-// writeActionError answers a failed action call: the code's status, the
-// real Retry-After when Planhat or the limiter named one.
+// writeActionError answers a failed action call: the code's status, and
+// the real Retry-After when Planhat or the limiter named one (never a
+// guess, so every door reports the same wait).
 func writeActionError(w http.ResponseWriter, r *http.Request, e *actions.Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
-	} else if e.Code == actions.CodeRateLimited {
-		w.Header().Set("Retry-After", "60")
 	}
 	writeErrorDetail(w, r, e.HTTPStatus(), ErrorDetail{Code: e.Code, Message: e.Message, Retryable: e.Retryable})
 }
