@@ -31,6 +31,7 @@ type planhatFlags struct {
 	PlanhatAPIURL       string `name:"planhat-api-url" env:"PLANHAT_API_URL" help:"Planhat API base URL (overrides the region)."`
 	PlanhatAnalyticsURL string `name:"planhat-analytics-url" env:"PLANHAT_ANALYTICS_URL" help:"Planhat analytics base URL (default https://analytics.planhat.com)."`
 	PlanhatTenant       string `name:"planhat-tenant" env:"PLANHAT_TENANT" help:"Planhat tenant UUID, for activity tracking and metrics."`
+	PlanhatRate         string `name:"planhat-rate" env:"PLANHAT_RATE" help:"Calls per token to Planhat, as REQUESTS/WINDOW (e.g. 200/60s); 0 or none for no pacing (emulators, benchmarks). Default 180/1m."`
 }
 
 // sandboxWanted reports whether nothing real is configured, in which case
@@ -41,7 +42,12 @@ func (f *planhatFlags) sandboxWanted(getenv func(string) string) bool {
 
 // planhatClient builds the server's own Planhat client (REST door, call).
 func (f *planhatFlags) planhatClient(hc *http.Client, logger *slog.Logger) (*planhat.Client, error) {
+	rl, err := parsePlanhatRate(f.PlanhatRate)
+	if err != nil {
+		return nil, err
+	}
 	return planhat.NewClient(planhat.Options{
+		RateLimit:    rl,
 		Token:        f.PlanhatToken,
 		Region:       f.PlanhatRegion,
 		BaseURL:      f.PlanhatAPIURL,
@@ -170,6 +176,10 @@ func (c *serveCmd) Run(env *Env) error {
 		return fmt.Errorf("PLANBRIDGE_BOTPRESS_TIMEOUT (--botpress-timeout) is %s: use a positive duration such as 50s, or 0 for no bound", c.BotpressTimeout)
 	}
 	flags := c.planhatFlags
+	rateLimit, err := parsePlanhatRate(flags.PlanhatRate)
+	if err != nil {
+		return err
+	}
 	var sb *sandbox
 	if flags.sandboxWanted(env.Getenv) {
 		var err error
@@ -246,6 +256,7 @@ func (c *serveCmd) Run(env *Env) error {
 		},
 		DefaultAPIURL:       defaultAPIURL,
 		DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
+		RateLimit:           rateLimit,
 		Runtime:             runtime,
 		// Bulk upserts of 5,000 records need more than the Botpress door's
 		// default body limit. Botpress's client gives up on a call after
