@@ -123,6 +123,19 @@ func classify(err error, w *Wording) classified {
 		return c(CodeInvalidInput, "Planhat cannot accept this "+cmp.Or(validErr.Model, "record")+": "+msg+".")
 	case errors.As(err, &bulkErr):
 		return classifyBulk(err, bulkErr)
+	case errors.Is(err, planhat.ErrDestinationRefused):
+		where := "the configured Planhat API URL"
+		if w.Region != "" {
+			where += " (" + w.Region + ")"
+		}
+		return c(CodeInvalidConfig, "planbridge may not connect to "+where+": it redirects elsewhere, or points at a host or address the server does not allow. "+
+			"Use Planhat's public API (https://api.planhat.com or https://api-<region>.planhat.com); a self-hosted address must be allowed by the server operator (PLANBRIDGE_ALLOW_HOSTS).")
+	case errors.Is(err, planhat.ErrNotPlanhatAPI):
+		where := "the configured API URL or region"
+		if w.Region != "" {
+			where += " (" + w.Region + ")"
+		}
+		return c(CodeInvalidConfig, "The configured Planhat API URL answered like something other than Planhat's API: check "+where+"; it must be the bare host, such as https://api-eu.planhat.com, without a path such as /v1.")
 	case errors.Is(err, planhat.ErrUnauthorized):
 		region := "check the region"
 		if w.Region != "" {
@@ -179,10 +192,8 @@ func internal(err error, w *Wording) classified {
 
 // retryAfter is the wait Planhat or the limiter asked for, when known.
 func retryAfter(err error) time.Duration {
-	if apiErr, ok := errors.AsType[*planhat.APIError](err); ok && apiErr.RateLimit.RetryAfter > 0 {
-		return apiErr.RateLimit.RetryAfter
-	}
-	return 0
+	d, _ := planhat.RetryAfter(err)
+	return d
 }
 
 // roundUp renders d in whole seconds, never "0 seconds".

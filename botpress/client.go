@@ -47,7 +47,8 @@ type ClientOptions struct {
 	// TraceParent and TraceState propagate W3C trace context.
 	TraceParent string
 	TraceState  string
-	// HTTPClient defaults to a client with a 60 s timeout.
+	// HTTPClient defaults to a client with a 60 s timeout. It is copied,
+	// and the copy follows no redirect (RefuseRedirect).
 	HTTPClient *http.Client
 	// UserAgent is sent when set.
 	UserAgent string
@@ -92,10 +93,12 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if opts.MaxRetryDelay <= 0 {
 		opts.MaxRetryDelay = DefaultMaxRetryDelay
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
+	hc := &http.Client{Timeout: defaultTimeout}
+	if opts.HTTPClient != nil {
+		copied := *opts.HTTPClient
+		hc = &copied
 	}
+	hc.CheckRedirect = RefuseRedirect // on a copy: the caller's client may serve others
 	return &Client{opts: opts, base: base, hc: hc}, nil
 }
 
@@ -574,7 +577,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 			if ctx.Err() != nil {
 				return fmt.Errorf("botpress: %s %s: %w", method, path, ctx.Err())
 			}
-			if attempt >= maxRetries {
+			if attempt >= maxRetries || errors.Is(err, ErrRedirect) {
 				return fmt.Errorf("botpress: %s %s: %w", method, path, redactURLError(err))
 			}
 		} else {

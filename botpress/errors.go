@@ -119,6 +119,10 @@ var (
 	ErrTooLarge     = errors.New("botpress: payload too large")
 	ErrRateLimited  = errors.New("botpress: rate limited")
 	ErrServer       = errors.New("botpress: server error")
+	// ErrRedirect matches a redirect the client refused to follow: the
+	// Runtime API does not redirect, and the token would go along. It is a
+	// configuration error (BP_API_URL) and never retried.
+	ErrRedirect = errors.New("botpress: redirect refused")
 )
 
 func matchesSentinel(code int, target error) bool {
@@ -183,3 +187,14 @@ func (e *APIError) Error() string {
 
 // Is matches the package's sentinels by status.
 func (e *APIError) Is(target error) bool { return matchesSentinel(e.StatusCode, target) }
+
+// RefuseRedirect is the http.Client CheckRedirect policy of the Runtime API
+// client: it refuses every redirect with an error matching ErrRedirect,
+// naming the target by scheme and host only.
+func RefuseRedirect(req *http.Request, _ []*http.Request) error {
+	status := 0
+	if req.Response != nil {
+		status = req.Response.StatusCode
+	}
+	return fmt.Errorf("%w: the server answered %d redirecting to %s; the Runtime API does not redirect, so check BP_API_URL", ErrRedirect, status, req.URL.Scheme+"://"+req.URL.Host)
+}

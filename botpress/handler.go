@@ -194,12 +194,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		tooLarge := NewError(http.StatusRequestEntityTooLarge, TypePayloadTooLarge,
+			fmt.Sprintf("The request body exceeds %d bytes; send a smaller payload.", h.opts.MaxBodyBytes))
+		// A declared length over the limit is refused before reading: the
+		// limit's worth of bytes would be read (and thrown away) for nothing.
+		if r.ContentLength > h.opts.MaxBodyBytes {
+			// Closing the connection also keeps net/http from reading a
+			// short remainder (under 256 KiB) to reuse it.
+			w.Header().Set("Connection", "close")
+			h.writeFailure(r.Context(), w, requestID, tooLarge, req.Logger)
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				h.writeFailure(r.Context(), w, requestID, NewError(http.StatusRequestEntityTooLarge, TypePayloadTooLarge,
-					fmt.Sprintf("The request body exceeds %d bytes; send a smaller payload.", h.opts.MaxBodyBytes)), req.Logger)
+				h.writeFailure(r.Context(), w, requestID, tooLarge, req.Logger)
 				return
 			}
 			h.writeFailure(r.Context(), w, requestID, InvalidPayloadError("The request body could not be read; retry the call."), req.Logger)

@@ -63,7 +63,7 @@ func (c *callCmd) Run(env *Env) error {
 		defer sb.close()
 		fmt.Fprintf(env.Stderr, "planbridge: sandbox mode: no PLANHAT_TOKEN set, so this runs against the built-in Planhat emulator (seeded demo data, discarded on exit).\n")
 	}
-	client, err := flags.planhatClient(nil, env.Logger)
+	client, err := flags.planhatClient(nil, nil, env.Logger)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "planbridge: configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %v\n", err)
 		return exitError{code: 1}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -31,6 +32,7 @@ type planhatFlags struct {
 	PlanhatAPIURL       string `name:"planhat-api-url" env:"PLANHAT_API_URL" help:"Planhat API base URL (overrides the region)."`
 	PlanhatAnalyticsURL string `name:"planhat-analytics-url" env:"PLANHAT_ANALYTICS_URL" help:"Planhat analytics base URL (default https://analytics.planhat.com)."`
 	PlanhatTenant       string `name:"planhat-tenant" env:"PLANHAT_TENANT" help:"Planhat tenant UUID, for activity tracking and metrics."`
+	PlanhatRate         string `name:"planhat-rate" env:"PLANHAT_RATE" help:"Calls per token to Planhat, as REQUESTS/WINDOW (e.g. 200/60s); 0 or none for no pacing (emulators, benchmarks). Default 180/1m."`
 }
 
 // sandboxWanted reports whether nothing real is configured, in which case
@@ -40,8 +42,16 @@ func (f *planhatFlags) sandboxWanted(getenv func(string) string) bool {
 }
 
 // planhatClient builds the server's own Planhat client (REST door, call).
-func (f *planhatFlags) planhatClient(hc *http.Client, logger *slog.Logger) (*planhat.Client, error) {
+// A non-nil limiter paces it together with every other client of the same
+// token (serve shares one with the Botpress integration).
+func (f *planhatFlags) planhatClient(hc *http.Client, limiter *planhat.Limiter, logger *slog.Logger) (*planhat.Client, error) {
+	rl, err := parsePlanhatRate(f.PlanhatRate)
+	if err != nil {
+		return nil, err
+	}
 	return planhat.NewClient(planhat.Options{
+		Limiter:      limiter,
+		RateLimit:    rl,
 		Token:        f.PlanhatToken,
 		Region:       f.PlanhatRegion,
 		BaseURL:      f.PlanhatAPIURL,
@@ -170,6 +180,10 @@ func (c *serveCmd) Run(env *Env) error {
 		return fmt.Errorf("PLANBRIDGE_BOTPRESS_TIMEOUT (--botpress-timeout) is %s: use a positive duration such as 50s, or 0 for no bound", c.BotpressTimeout)
 	}
 	flags := c.planhatFlags
+	rateLimit, err := parsePlanhatRate(flags.PlanhatRate)
+	if err != nil {
+		return err
+	}
 	var sb *sandbox
 	if flags.sandboxWanted(env.Getenv) {
 		var err error
@@ -190,21 +204,30 @@ func (c *serveCmd) Run(env *Env) error {
 	if err != nil {
 		return fmt.Errorf("building the action registry: %w", err)
 	}
-	// The REST door's own Planhat client; without PLANHAT_TOKEN (a
-	// Planfix-only server) REST calls of Planhat actions say what to set.
-	var restDeps actions.Deps
-	if strings.TrimSpace(flags.PlanhatToken) != "" {
-		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, logger)
-		if err != nil {
-			return fmt.Errorf("configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %w", err)
-		}
-		restDeps.Planhat = restClient
-	}
 	defaultAPIURL := flags.PlanhatAPIURL
 	if defaultAPIURL == "" && flags.PlanhatRegion != "" {
 		if defaultAPIURL, err = planhat.BaseURLForRegion(flags.PlanhatRegion); err != nil {
 			return err
 		}
+	}
+	// The REST door's own Planhat client; without PLANHAT_TOKEN (a
+	// Planfix-only server) REST calls of Planhat actions say what to set.
+	// One limiter per token and base URL for the whole server: the REST
+	// door's client and the Botpress installations of the same token
+	// spend one budget, and a 429 pauses them all.
+	limiters := planhat.NewLimiters(planhat.DefaultRateLimit())
+	if rateLimit != nil {
+		limiters = planhat.NewLimiters(*rateLimit)
+	}
+	var restDeps actions.Deps
+	if strings.TrimSpace(flags.PlanhatToken) != "" {
+		lim, release := limiters.Acquire(flags.PlanhatToken, strings.TrimRight(cmp.Or(defaultAPIURL, integrations.DefaultPlanhatAPIURL), "/"))
+		defer release()
+		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, lim, logger)
+		if err != nil {
+			return fmt.Errorf("configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %w", err)
+		}
+		restDeps.Planhat = restClient
 	}
 	// Listen before wiring so sandbox mode knows the address to install
 	// the Botpress emulator against.
@@ -257,6 +280,8 @@ func (c *serveCmd) Run(env *Env) error {
 			DefaultAPIURL:       defaultAPIURL,
 			DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
 			UserAgent:           "planbridge/" + Version,
+			RateLimit:           rateLimit,
+			Limiters:            limiters,
 		},
 	})
 	if err != nil {

@@ -16,9 +16,10 @@ func TokenFingerprint(token string) string {
 }
 
 // clientCache is a bounded LRU of clients keyed by a hash of everything
-// that identifies them (token, URLs), so each distinct token gets exactly
-// one client and one rate limiter, and memory stays bounded however many
-// configurations arrive.
+// that identifies them (token, URLs), so each distinct configuration gets
+// exactly one client, and memory stays bounded however many arrive. Each
+// entry may hold a resource (the client's rate limiter) that it gives back
+// through its release func when evicted.
 type clientCache[C any] struct {
 	mu    sync.Mutex
 	max   int
@@ -27,8 +28,9 @@ type clientCache[C any] struct {
 }
 
 type cacheEntry[C any] struct {
-	key    [sha256.Size]byte
-	client C
+	key     [sha256.Size]byte
+	client  C
+	release func() // nil when the client holds nothing
 }
 
 func newClientCache[C any](max int) *clientCache[C] {
@@ -52,24 +54,29 @@ func cacheKey(parts ...string) [sha256.Size]byte {
 
 // get returns the cached client for key, building it with build on a miss.
 // build runs under the lock: construction is cheap (no I/O), and holding
-// the lock guarantees one client per key even under concurrent misses.
-func (c *clientCache[C]) get(key [sha256.Size]byte, build func() (C, error)) (C, error) {
+// the lock guarantees one client per key even under concurrent misses. The
+// release func build returns (if not nil) runs when the entry is evicted.
+func (c *clientCache[C]) get(key [sha256.Size]byte, build func() (C, func(), error)) (C, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.byKey[key]; ok {
 		c.order.MoveToFront(el)
 		return el.Value.(*cacheEntry[C]).client, nil
 	}
-	client, err := build()
+	client, release, err := build()
 	if err != nil {
 		var zero C
 		return zero, err
 	}
-	c.byKey[key] = c.order.PushFront(&cacheEntry[C]{key: key, client: client})
+	c.byKey[key] = c.order.PushFront(&cacheEntry[C]{key: key, client: client, release: release})
 	for c.order.Len() > c.max {
 		old := c.order.Back()
 		c.order.Remove(old)
-		delete(c.byKey, old.Value.(*cacheEntry[C]).key)
+		e := old.Value.(*cacheEntry[C])
+		delete(c.byKey, e.key)
+		if e.release != nil {
+			e.release()
+		}
 	}
 	return client, nil
 }

@@ -2,7 +2,6 @@ package integrations
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,11 +10,21 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/planbridge/planbridge/planhat"
 )
 
 // ErrHostNotAllowed is wrapped by every refusal of a configured URL or of a
-// connection to a forbidden address.
-var ErrHostNotAllowed = errors.New("host not allowed")
+// connection to a forbidden address. It also matches
+// planhat.ErrDestinationRefused, so the planhat client, and whoever
+// classifies its errors, see a configuration error rather than an outage.
+var ErrHostNotAllowed error = hostNotAllowed{}
+
+type hostNotAllowed struct{}
+
+func (hostNotAllowed) Error() string { return "host not allowed" }
+
+func (hostNotAllowed) Is(target error) bool { return target == planhat.ErrDestinationRefused }
 
 // HostPolicy decides which URLs from a Botpress configuration (untrusted:
 // anyone who can reach the server sends one) may be contacted. By default it
@@ -32,8 +41,53 @@ type HostPolicy struct {
 	// operator asked for them on purpose.
 	Extra []string
 	// AllowLoopback admits loopback hosts and addresses (plain HTTP too);
-	// sandbox mode and tests set it to reach the in-process emulators.
+	// tests set it to reach in-process emulators.
 	AllowLoopback bool
+	// TrustedOrigins are the operator's own Planhat URLs (PLANHAT_API_URL,
+	// PLANHAT_REGION, PLANHAT_ANALYTICS_URL): a configured URL with exactly
+	// the same scheme, host and port is allowed whatever its address (the
+	// sandbox's loopback emulator, say). Nothing around them is: another
+	// scheme or port of the same host takes the ordinary rules.
+	TrustedOrigins []string
+}
+
+// originKey is scheme://host:port in lower case with the scheme's default
+// port made explicit, so "https://API.planhat.com" and
+// "https://api.planhat.com:443" compare equal.
+func originKey(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// trustedOrigin reports whether u is exactly one of the operator's origins.
+func (p *HostPolicy) trustedOrigin(u *url.URL) bool {
+	key := originKey(u)
+	for _, o := range p.TrustedOrigins {
+		if tu, err := url.Parse(o); err == nil && tu.Host != "" && originKey(tu) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// trustedDial reports whether host:port is the host and port of one of the
+// operator's origins. The dialer sees no scheme; CheckURL has already
+// refused any other scheme on that host and port.
+func (p *HostPolicy) trustedDial(host, port string) bool {
+	for _, o := range p.TrustedOrigins {
+		tu, err := url.Parse(o)
+		if err != nil || tu.Host == "" {
+			continue
+		}
+		k := originKey(tu)
+		if strings.HasSuffix(k, "://"+net.JoinHostPort(host, port)) {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseAllowHosts splits a comma-separated PLANBRIDGE_ALLOW_HOSTS value.
@@ -60,6 +114,9 @@ func (p *HostPolicy) CheckURL(raw string) (*url.URL, error) {
 	}
 	host := strings.ToLower(u.Hostname())
 	port := u.Port()
+	if p.trustedOrigin(u) {
+		return u, nil
+	}
 	if p.extraAllows(host, port) {
 		return u, nil
 	}
@@ -196,7 +253,7 @@ func (p *HostPolicy) DialContext(ctx context.Context, network, address string) (
 		return nil, err
 	}
 	host = strings.ToLower(host)
-	trustedName := p.extraAllows(host, port)
+	trustedName := p.extraAllows(host, port) || p.trustedDial(host, port)
 	d := &net.Dialer{
 		Timeout:   10 * time.Second,
 		KeepAlive: 30 * time.Second,
@@ -243,28 +300,14 @@ func (p *HostPolicy) newTransport() *http.Transport {
 	}
 }
 
-// clientOver is a client on rt (wrapped by wrap when set) whose redirects
-// obey the policy.
+// clientOver is a client on rt (wrapped by wrap when set) that follows no
+// redirect: the planhat client's own rule, stated here too so the client
+// refuses them whoever uses it.
 func (p *HostPolicy) clientOver(rt http.RoundTripper, wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
 	if wrap != nil {
 		rt = wrap(rt)
 	}
-	return &http.Client{
-		Transport: rt,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 {
-				return errors.New("stopped after 3 redirects")
-			}
-			if _, err := p.CheckURL(req.URL.String()); err != nil {
-				return err
-			}
-			// A redirect to another host must not carry the token along.
-			if req.URL.Host != via[0].URL.Host {
-				req.Header.Del("Authorization")
-			}
-			return nil
-		},
-	}
+	return &http.Client{Transport: rt, CheckRedirect: planhat.RefuseRedirect}
 }
 
 // describeURL names a refused URL by scheme and host only: whatever else is
@@ -277,12 +320,12 @@ func describeURL(u *url.URL, err error) string {
 	return fmt.Sprintf("%q", u.Scheme+"://"+u.Host)
 }
 
-// redactURL drops userinfo, query and fragment from a URL for messages.
+// redactURL keeps the scheme and host of a URL for messages: its path,
+// query or userinfo may hold a pasted secret.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || u.Host == "" {
 		return "(unparseable URL)"
 	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
+	return u.Scheme + "://" + u.Host
 }

@@ -8,7 +8,12 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/planhat"
 )
 
 func TestHostPolicyCheckURL(t *testing.T) {
@@ -125,35 +130,39 @@ func TestHostPolicyDialRefusesLoopback(t *testing.T) {
 	resp.Body.Close()
 }
 
-// TestHostPolicyRedirects refuses a redirect to a host the policy forbids.
+// TestHostPolicyRedirects checks that the policy's client follows no
+// redirect, not even to a host the policy allows: the target must get no
+// request (it would carry the token), and the refusal matches
+// planhat.ErrDestinationRefused.
 func TestHostPolicyRedirects(t *testing.T) {
 	t.Parallel()
-	gotAuth := make(chan string, 1)
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gotAuth <- r.Header.Get("Authorization") }))
+	var hits atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	t.Cleanup(target.Close)
-	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "http://169.254.169.254/latest", http.StatusFound)
-	}))
-	t.Cleanup(redirector.Close)
-	p := &HostPolicy{Suffixes: []string{".planhat.com"}, AllowLoopback: true}
-	_, err := p.HTTPClient(nil).Get(redirector.URL)
-	if !errors.Is(err, ErrHostNotAllowed) {
-		t.Errorf("redirect to link-local: err = %v, want ErrHostNotAllowed", err)
+	tests := []struct {
+		name, location string
+	}{
+		{"to link-local", "http://169.254.169.254/latest"},
+		{"to another allowed (loopback) host", strings.Replace(target.URL, "127.0.0.1", "localhost", 1)},
+		{"to the same host", target.URL + "/elsewhere"},
 	}
-	// A redirect to another allowed host drops the Authorization header.
-	hop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, strings.Replace(target.URL, "127.0.0.1", "localhost", 1), http.StatusFound)
-	}))
-	t.Cleanup(hop.Close)
-	req, _ := http.NewRequest(http.MethodGet, hop.URL, nil)
-	req.Header.Set("Authorization", "Bearer secret")
-	resp, err := p.HTTPClient(nil).Do(req)
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, tt.location, http.StatusFound)
+			}))
+			t.Cleanup(redirector.Close)
+			p := &HostPolicy{Suffixes: []string{".planhat.com"}, AllowLoopback: true}
+			req, _ := http.NewRequest(http.MethodGet, redirector.URL, nil)
+			req.Header.Set("Authorization", "Bearer secret")
+			_, err := p.HTTPClient(nil).Do(req)
+			if !errors.Is(err, planhat.ErrDestinationRefused) {
+				t.Errorf("err = %v, want planhat.ErrDestinationRefused", err)
+			}
+		})
 	}
-	resp.Body.Close()
-	if a := <-gotAuth; a != "" {
-		t.Errorf("token forwarded across hosts: %q", a)
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the redirect target got %d requests, want none", n)
 	}
 }
 
@@ -207,4 +216,101 @@ func TestCheckURLEchoesOnlySchemeAndHost(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ftp://files.example") {
 		t.Errorf("the refusal should still name scheme and host: %v", err)
 	}
+}
+
+// TestOperatorOriginIsTrustedExactly checks that the operator's default
+// Planhat URL is trusted as scheme, host and port together: its neighbours
+// (plain http, another port) take the ordinary rules.
+func TestOperatorOriginIsTrustedExactly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		defaultURL string
+		url        string
+		ok         bool
+	}{
+		{"region eu: the origin itself", "https://api-eu.planhat.com", "https://api-eu.planhat.com", true},
+		{"region eu: explicit default port", "https://api-eu.planhat.com", "https://API-EU.planhat.com:443/", true},
+		{"region eu: plain http on another port", "https://api-eu.planhat.com", "http://api-eu.planhat.com:9601", false},
+		{"region eu: plain http", "https://api-eu.planhat.com", "http://api-eu.planhat.com", false},
+		{"region eu: https on another port", "https://api-eu.planhat.com", "https://api-eu.planhat.com:9601", false},
+		{"region eu: another planhat host, ordinary rules", "https://api-eu.planhat.com", "https://api.planhat.com", true},
+		{"sandbox: the emulator's origin", "http://127.0.0.1:9603", "http://127.0.0.1:9603", true},
+		{"sandbox: another loopback port", "http://127.0.0.1:9603", "http://127.0.0.1:9604", false},
+		{"sandbox: https on the same port", "http://127.0.0.1:9603", "https://127.0.0.1:9603", false},
+		{"sandbox: localhost is another origin", "http://127.0.0.1:9603", "http://localhost:9603", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := newTestPlanhat(t, PlanhatOptions{DefaultAPIURL: tt.defaultURL})
+			_, err := p.opts.Policy.CheckURL(tt.url)
+			if (err == nil) != tt.ok {
+				t.Errorf("CheckURL(%q) = %v, want ok=%t", tt.url, err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestOperatorOriginDial checks the dial guard against two loopback
+// listeners when only the first is the operator's origin: the second is
+// refused as a non-public address.
+func TestOperatorOriginDial(t *testing.T) {
+	t.Parallel()
+	trusted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(trusted.Close)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(other.Close)
+	p := newTestPlanhat(t, PlanhatOptions{DefaultAPIURL: trusted.URL})
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{{trusted.URL, true}, {other.URL, false}} {
+		resp, err := p.opts.Policy.HTTPClient(nil).Get(tt.url)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrHostNotAllowed)) {
+			t.Errorf("GET %s: err = %v, want ok=%t (or ErrHostNotAllowed)", tt.url, err, tt.ok)
+		}
+	}
+}
+
+// TestRefusedDialIsAConfigurationError checks that a connection the guard
+// refuses reaches the planhat client's caller as planhat.ErrDestinationRefused
+// (and ErrHostNotAllowed) after one attempt: retrying cannot help.
+func TestRefusedDialIsAConfigurationError(t *testing.T) {
+	t.Parallel()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(hs.Close)
+	strict := &HostPolicy{Suffixes: []string{".planhat.com"}}
+	var attempts atomic.Int32
+	c, err := planhat.NewClient(planhat.Options{Token: "tok", BaseURL: hs.URL, HTTPClient: strict.HTTPClient(nil),
+		Observer: func(planhat.CallInfo) { attempts.Add(1) },
+		Retry:    &planhat.RetryPolicy{MaxRetries: 3, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Ping(t.Context())
+	got := []bool{errors.Is(err, planhat.ErrDestinationRefused), errors.Is(err, ErrHostNotAllowed), attempts.Load() == 1}
+	if !got[0] || !got[1] || !got[2] {
+		t.Errorf("refused, host not allowed, one attempt = %v (%d attempts), want all true; err = %v", got, attempts.Load(), err)
+	}
+	if strings.Contains(err.Error(), "try again") || strings.Contains(err.Error(), "could not be reached") {
+		t.Errorf("err = %v invites a retry", err)
+	}
+}
+
+// newTestPlanhat builds the integration with an empty registry unless opts
+// names one.
+func newTestPlanhat(t *testing.T, opts PlanhatOptions) *Planhat {
+	t.Helper()
+	if opts.Registry == nil {
+		opts.Registry = &actions.Registry{}
+	}
+	p, err := NewPlanhat(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

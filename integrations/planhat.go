@@ -77,14 +77,20 @@ type PlanhatOptions struct {
 	Policy HostPolicy
 	// DefaultAPIURL and DefaultAnalyticsURL are the operator's (trusted)
 	// PLANHAT_API_URL and PLANHAT_ANALYTICS_URL, used when a configuration
-	// names neither a region nor a URL; their hosts are allowed by Policy.
+	// names neither a region nor a URL; their exact origins (scheme, host,
+	// port) are trusted by Policy.
 	DefaultAPIURL       string
 	DefaultAnalyticsURL string
 	// Timeout bounds each ordinary request to Planhat; 0 means the planhat
 	// client's default. Bulk calls have the client's longer bulk timeout.
 	Timeout time.Duration
 	// RateLimit paces each token's calls; nil means planhat.DefaultRateLimit.
+	// Ignored when Limiters is set.
 	RateLimit *planhat.RateLimit
+	// Limiters holds the rate limiter of each token and API URL; nil means a
+	// set of the integration's own. Pass the set the server's other Planhat
+	// clients (the REST door's) use, so one token shares one quota.
+	Limiters *planhat.Limiters
 	// Retry is the planhat client's retry policy; nil means its default.
 	Retry *planhat.RetryPolicy
 	// WrapTransport, when set, wraps each client's transport, e.g. with
@@ -105,6 +111,10 @@ type Planhat struct {
 	botpress.UnimplementedIntegration
 	opts    PlanhatOptions
 	clients *clientCache[*planhat.Client]
+	// limiters outlive the clients the cache evicts: a limiter still paused
+	// after a 429 (or with a spent bucket) is handed to the next client of
+	// its token, which would otherwise start a fresh burst.
+	limiters *planhat.Limiters
 	// transport is shared by every cached client, so the number of open
 	// connections is bounded by its pool, not by how many tokens (each
 	// Botpress configuration brings one) have come and gone.
@@ -129,7 +139,9 @@ func NewPlanhat(opts PlanhatOptions) (*Planhat, error) {
 		if err != nil || pu.Host == "" {
 			return nil, fmt.Errorf("integrations: invalid default Planhat URL %q", redactURL(u))
 		}
-		opts.Policy.Extra = append(opts.Policy.Extra, strings.ToLower(pu.Host))
+		// The operator's exact origin, not its host: Extra would admit any
+		// port and plain http on it too.
+		opts.Policy.TrustedOrigins = append(opts.Policy.TrustedOrigins, pu.Scheme+"://"+pu.Host)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -137,7 +149,14 @@ func NewPlanhat(opts PlanhatOptions) (*Planhat, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	p := &Planhat{opts: opts, clients: newClientCache[*planhat.Client](opts.MaxClients)}
+	p := &Planhat{opts: opts, clients: newClientCache[*planhat.Client](opts.MaxClients), limiters: opts.Limiters}
+	if p.limiters == nil {
+		cfg := planhat.DefaultRateLimit()
+		if opts.RateLimit != nil {
+			cfg = *opts.RateLimit
+		}
+		p.limiters = planhat.NewLimiters(cfg)
+	}
 	p.transport = p.opts.Policy.newTransport()
 	// Every installation's calls share this pool; keep enough idle
 	// connections for the busy ones (the planhat client's own default).
@@ -214,8 +233,8 @@ func (p *Planhat) resolve(cfg PlanhatConfig) (*resolved, error) {
 	if t := strings.TrimSpace(cfg.TenantToken); t != "" && !uuidPattern.MatchString(t) {
 		return nil, botpress.RuntimeError(`"Tenant Token" is not a UUID (like 0f8e2c4a-1b2c-4d5e-8f90-123456789abc). ` + howToGetTenant + `. Leave it empty if the bot does not track activities or push metrics.`)
 	}
-	if s := cfg.WebhookSecret; s != "" && len(s) < minWebhookSecret {
-		return nil, botpress.RuntimeErrorf(`"Webhook Secret" must be at least %d characters so it cannot be guessed; generate a random one (for example with "openssl rand -hex 16"), save it here and use the same value in your Planhat automation.`, minWebhookSecret)
+	if s := cfg.WebhookSecret; s != "" && len(strings.TrimSpace(s)) < minWebhookSecret {
+		return nil, botpress.RuntimeErrorf(`"Webhook Secret" must be at least %d characters, not counting spaces, so it cannot be guessed; generate a random one (for example with "openssl rand -hex 16"), save it here and use the same value in your Planhat automation.`, minWebhookSecret)
 	}
 	if a := strings.TrimSpace(cfg.BotAvatarURL); a != "" {
 		if u, err := url.Parse(a); err != nil || u.Scheme != "https" || u.Host == "" {
@@ -247,8 +266,9 @@ func (p *Planhat) clientFor(req *botpress.Request) (*resolved, *planhat.Client, 
 // on first use.
 func (p *Planhat) client(r *resolved) (*planhat.Client, error) {
 	key := cacheKey(r.cfg.APIToken, r.apiURL, r.analyticsURL, strings.TrimSpace(r.cfg.TenantToken))
-	return p.clients.get(key, func() (*planhat.Client, error) {
+	return p.clients.get(key, func() (*planhat.Client, func(), error) {
 		fp := TokenFingerprint(r.cfg.APIToken)
+		lim, release := p.limiters.Acquire(r.cfg.APIToken, r.apiURL)
 		var wrap func(http.RoundTripper) http.RoundTripper
 		if p.opts.WrapTransport != nil {
 			wrap = func(rt http.RoundTripper) http.RoundTripper { return p.opts.WrapTransport(rt, fp) }
@@ -260,16 +280,17 @@ func (p *Planhat) client(r *resolved) (*planhat.Client, error) {
 			TenantToken:  strings.TrimSpace(r.cfg.TenantToken),
 			HTTPClient:   p.opts.Policy.clientOver(p.transport, wrap),
 			Timeout:      p.opts.Timeout,
-			RateLimit:    p.opts.RateLimit,
+			Limiter:      lim,
 			Retry:        p.opts.Retry,
 			UserAgent:    p.opts.UserAgent,
 			Logger:       p.opts.Logger.With("planhat_token", fp),
 		})
 		if err != nil {
-			return nil, botpress.RuntimeErrorf("The Planhat configuration could not be used (%v). Check \"API Token\", \"Region\" and \"API URL\", then save the configuration.", err)
+			release()
+			return nil, nil, botpress.RuntimeErrorf("The Planhat configuration could not be used (%v). Check \"API Token\", \"Region\" and \"API URL\", then save the configuration.", err)
 		}
 		p.opts.Logger.Info("planhat client created", "planhat_token", fp, "api_host", hostOf(r.apiURL))
-		return c, nil
+		return c, release, nil
 	})
 }
 
@@ -326,6 +347,10 @@ func (p *Planhat) registerError(req *botpress.Request, r *resolved, err error) e
 		return botpress.RuntimeErrorf("Planhat's rate limit for this token is used up right now (429 at %s). Wait a minute and save the configuration again.", host)
 	case errors.Is(err, ErrHostNotAllowed):
 		return botpress.RuntimeErrorf("planbridge may not connect to %s: it resolves to a private or local address. Use Planhat's public API (leave \"API URL\" empty and set \"Region\"); a self-hosted address must be allowed by the server operator (PLANBRIDGE_ALLOW_HOSTS).", host)
+	case errors.Is(err, planhat.ErrDestinationRefused):
+		return botpress.RuntimeErrorf("planbridge refused to follow %s: it redirected elsewhere, and Planhat's API never redirects, so the token would go to another host. Check \"Region\" and \"API URL\" (leave it empty to use Planhat's public API), then save the configuration again.", host)
+	case errors.Is(err, planhat.ErrNotPlanhatAPI):
+		return botpress.RuntimeErrorf("The answer at %s does not come from Planhat's API, so the URL looks wrong. Check \"API URL\" (it is the host alone, such as https://api-eu.planhat.com, with no path) or leave it empty and set \"Region\", then save the configuration again.", host)
 	case errors.Is(err, planhat.ErrServer):
 		return botpress.RuntimeErrorf("Planhat answered with a server error at %s. This is on Planhat's side: save the configuration again in a few minutes.", host)
 	}
@@ -416,7 +441,7 @@ func (p *Planhat) WebhookReceived(ctx context.Context, req *botpress.Request, pa
 	if err := req.DecodeConfiguration(&cfg); err != nil {
 		return webhookAnswer(http.StatusServiceUnavailable, "the integration's configuration is invalid; fix it in Botpress"), nil
 	}
-	if len(cfg.WebhookSecret) < minWebhookSecret {
+	if len(strings.TrimSpace(cfg.WebhookSecret)) < minWebhookSecret {
 		return webhookAnswer(http.StatusForbidden, `webhooks are disabled: set "Webhook Secret" in the Botpress integration configuration and send it in the X-Webhook-Secret header or as the first path segment`), nil
 	}
 	path, ok := checkWebhookSecret(&payload.Req, cfg.WebhookSecret)

@@ -168,11 +168,12 @@ func TestClientCacheBoundedAndShared(t *testing.T) {
 	t.Parallel()
 	c := newClientCache[*int](3)
 	builds := 0
+	var released []string
 	get := func(token string) *int {
-		v, err := c.get(cacheKey(token, "https://api.planhat.com"), func() (*int, error) {
+		v, err := c.get(cacheKey(token, "https://api.planhat.com"), func() (*int, func(), error) {
 			builds++
 			n := builds
-			return &n, nil
+			return &n, func() { released = append(released, token) }, nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -190,6 +191,9 @@ func TestClientCacheBoundedAndShared(t *testing.T) {
 	if c.len() != 3 {
 		t.Errorf("len = %d, want 3", c.len())
 	}
+	if diff := cmp.Diff([]string{"b"}, released); diff != "" {
+		t.Errorf("released on eviction (-want +got):\n%s", diff)
+	}
 	before := builds
 	get("a")
 	get("c")
@@ -204,7 +208,7 @@ func TestClientCacheBoundedAndShared(t *testing.T) {
 	if cacheKey("ab", "c") == cacheKey("a", "bc") {
 		t.Error("cache keys collide across part boundaries")
 	}
-	_, err := c.get(cacheKey("bad"), func() (*int, error) { return nil, fmt.Errorf("boom") })
+	_, err := c.get(cacheKey("bad"), func() (*int, func(), error) { return nil, nil, fmt.Errorf("boom") })
 	if err == nil || c.len() != 3 {
 		t.Errorf("failed builds must not be cached (err=%v, len=%d)", err, c.len())
 	}

@@ -53,6 +53,9 @@ const (
 	// maxErrorBodyBytes bounds the body of an unwanted (error) answer: only an excerpt is
 	// kept, and a proxy's error page may be arbitrarily large.
 	maxErrorBodyBytes = 64 << 10
+	// DefaultMaxWait bounds a call's wait for the limiter when Options.MaxWait is zero: a
+	// person or a bot is waiting for the answer, and a minute's pause is better reported.
+	DefaultMaxWait = 5 * time.Second
 )
 
 // Version is reported in the default User-Agent.
@@ -76,16 +79,26 @@ type Options struct {
 	// TenantToken is the tenant UUID used by the open endpoints (tracking, metrics, open calls).
 	TenantToken string
 	// HTTPClient sends the requests; its Timeout should be zero (per-call timeouts apply).
+	// It is copied, never mutated, and the copy refuses every redirect (see RefuseRedirect):
+	// Planhat's API does not redirect, and following one would hand the token to another host.
 	HTTPClient *http.Client
 	// UserAgent replaces the default "planbridge-planhat/<version>".
 	UserAgent string
 	// Logger receives one debug record per request and warnings on retries; nil discards.
 	Logger *slog.Logger
-	// RateLimit configures the shared limiter for this token and base URL; nil uses
-	// DefaultRateLimit. Ignored when Limiter is set or a limiter already exists for the key.
+	// RateLimit configures the client's own limiter; nil uses DefaultRateLimit. Ignored
+	// when Limiter is set.
 	RateLimit *RateLimit
-	// Limiter, when set, is used instead of the shared per-token limiter.
+	// Limiter paces this client's calls to the main host. Every client of one token and
+	// base URL must share one, so that a 429 pauses them all; a client built without one
+	// gets a private limiter. Limiters hands them out per token and base URL.
 	Limiter *Limiter
+	// MaxWait bounds how long a call may wait for the limiter (a 429 pause, the quota, the
+	// concurrency cap) before it fails with an error matching ErrRateLimited whose
+	// RetryAfter is the remaining wait. 0 means DefaultMaxWait, which suits interactive
+	// callers; negative waits as long as it takes (background work; bound it with the
+	// context then).
+	MaxWait time.Duration
 	// Retry is the retry policy; nil uses DefaultRetryPolicy.
 	Retry *RetryPolicy
 	// Timeout bounds each attempt of an ordinary call (default 60 s).
@@ -129,11 +142,27 @@ type CallInfo struct {
 // String describes the options without their secrets.
 func (o Options) String() string {
 	return fmt.Sprintf("planhat.Options{Token:%s, Region:%q, BaseURL:%q, AnalyticsURL:%q, TenantToken:%s}",
-		redacted(o.Token), o.Region, o.BaseURL, o.AnalyticsURL, redacted(o.TenantToken))
+		redacted(o.Token), o.Region, originOf(o.BaseURL), originOf(o.AnalyticsURL), redacted(o.TenantToken))
 }
 
 // LogValue keeps secrets out of slog output.
 func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+
+// originOf keeps the scheme and host of a URL for logs and errors: its path may hold a
+// secret pasted into the wrong field.
+func originOf(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "(unparseable URL)"
+	}
+	return origin(u)
+}
+
+// origin is scheme://host[:port] of u.
+func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 func redacted(s string) string {
 	if s == "" {
@@ -158,6 +187,7 @@ type Client struct {
 	userAgent   string
 	log         *slog.Logger
 	lim         *Limiter
+	maxWait     time.Duration // negative: unbounded
 	retry       RetryPolicy
 	timeout     time.Duration
 	bulkTimeout time.Duration
@@ -267,6 +297,9 @@ func NewClient(opts Options) (*Client, error) {
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
 	}
+	hc := *c.hc
+	hc.CheckRedirect = RefuseRedirect
+	c.hc = &hc
 	if c.userAgent == "" {
 		c.userAgent = "planbridge-planhat/" + Version
 	}
@@ -303,7 +336,11 @@ func NewClient(opts Options) (*Client, error) {
 		if opts.RateLimit != nil {
 			cfg = *opts.RateLimit
 		}
-		c.lim = sharedLimiter(token, base.String(), cfg)
+		c.lim = NewLimiter(cfg)
+	}
+	c.maxWait = opts.MaxWait
+	if c.maxWait == 0 {
+		c.maxWait = DefaultMaxWait
 	}
 	return c, nil
 }
@@ -317,7 +354,7 @@ func parseBase(raw, field string) (*url.URL, error) {
 		return nil, fmt.Errorf("planhat: %s is not a valid URL (%w); set it to the absolute http(s) URL of the host", field, scrubURLError(err))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("planhat: %s %q is not an absolute http(s) URL", field, u.Redacted())
+		return nil, fmt.Errorf("planhat: %s %q is not an absolute http(s) URL", field, origin(u))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("planhat: %s must not carry credentials, a query or a fragment", field)
@@ -331,7 +368,7 @@ func parseBase(raw, field string) (*url.URL, error) {
 // fields' own redaction, so the whole client redacts itself).
 func (c *Client) String() string {
 	return fmt.Sprintf("planhat.Client{BaseURL:%q, AnalyticsURL:%q, Token:%s, TenantToken:%s}",
-		c.base, c.analytics, redacted(string(c.authHeader)), redacted(string(c.tenant)))
+		origin(c.base), origin(c.analytics), redacted(string(c.authHeader)), redacted(string(c.tenant)))
 }
 
 // GoString keeps %#v from printing credentials.
@@ -346,7 +383,7 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // AnalyticsURL returns the analytics base URL in use.
 func (c *Client) AnalyticsURL() string { return c.analytics.String() }
 
-// Limiter returns the rate limiter this client shares.
+// Limiter returns the rate limiter this client uses.
 func (c *Client) Limiter() *Limiter { return c.lim }
 
 // RateLimit returns the quota state reported by the latest main-host response.
@@ -397,9 +434,10 @@ type request struct {
 }
 
 type response struct {
-	status int
-	body   []byte
-	rl     RateLimitState
+	status      int
+	body        []byte
+	rl          RateLimitState
+	contentType string
 }
 
 // wants reports whether status is an answer the caller handles (2xx or accepted), as
@@ -438,11 +476,20 @@ func (c *Client) do(ctx context.Context, req *request) (*response, error) {
 		return nil, ErrNoToken
 	}
 	limited := req.host == mainHost
+	var last *APIError // the answer a retry is after, kept for a limiter refusal
 	for attempt := 0; ; attempt++ {
 		var release func()
 		if limited {
 			var err error
-			if release, err = c.lim.acquire(ctx); err != nil {
+			if release, err = c.lim.acquire(ctx, c.maxWait); err != nil {
+				var long *waitTooLong
+				if errors.As(err, &long) {
+					rle := &RateLimitError{Method: req.method, Path: req.safePath(), Wait: long.wait, MaxWait: c.maxWait, Reason: long.reason}
+					if last != nil {
+						rle.Err = last
+					}
+					return nil, rle
+				}
 				return nil, fmt.Errorf("planhat: %s %s: waiting for the rate limiter: %w", req.method, req.safePath(), err)
 			}
 		}
@@ -479,6 +526,8 @@ func (c *Client) do(ctx context.Context, req *request) (*response, error) {
 			return resp, nil
 		}
 		apiErr := newAPIError(req.method, req.safePath(), resp.status, resp.body, resp.rl)
+		apiErr.notAPI = notPlanhatAPI(req, resp)
+		last = apiErr
 		if req.retry && attempt < c.retry.MaxRetries && retryableStatus(resp.status) {
 			wait := c.retry.backoff(attempt)
 			if resp.rl.RetryAfter > 0 {
@@ -554,20 +603,23 @@ func (c *Client) send(ctx context.Context, req *request, release func()) (*respo
 		// Closing the unread rest drops the connection, which is cheaper than reading it.
 		data = data[:limit]
 	}
-	return &response{status: hresp.StatusCode, body: data, rl: parseRateLimit(hresp.Header)}, nil
+	return &response{status: hresp.StatusCode, body: data, rl: parseRateLimit(hresp.Header), contentType: hresp.Header.Get("Content-Type")}, nil
 }
 
 // transportHint says what to do about a call that got no answer: a per-attempt timeout
 // (context.DeadlineExceeded is itself a net.Error, so it is told apart first) or an
 // unreachable host.
 func (c *Client) transportHint(req *request, err error) string {
-	host := c.baseFor(req)
+	host := origin(c.baseFor(req))
+	if errors.Is(err, ErrDestinationRefused) {
+		return "" // the refusal says what is wrong; "could not be reached" would invite a retry
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Sprintf(" (%s did not answer within the %s per-attempt timeout; retry later, or raise Options.Timeout or Options.BulkTimeout)", host.Redacted(), c.timeoutFor(req))
+		return fmt.Sprintf(" (%s did not answer within the %s per-attempt timeout; retry later, or raise Options.Timeout or Options.BulkTimeout)", host, c.timeoutFor(req))
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
-		return fmt.Sprintf(" (Planhat could not be reached at %s; check the region or base URL, and the network)", host.Redacted())
+		return fmt.Sprintf(" (Planhat could not be reached at %s; check the region or base URL, and the network)", host)
 	}
 	return ""
 }
@@ -620,7 +672,7 @@ var errResponseTooLarge = errors.New("response body too large")
 // retryableNetError excludes failures a retry cannot fix (bad URLs, TLS trust, oversized
 // answers).
 func retryableNetError(err error) bool {
-	if errors.Is(err, errResponseTooLarge) {
+	if errors.Is(err, errResponseTooLarge) || errors.Is(err, ErrDestinationRefused) {
 		return false
 	}
 	var dnsErr *net.DNSError
@@ -653,6 +705,10 @@ func (c *Client) decode(req *request, resp *response, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
+		if bytes.HasPrefix(bytes.TrimSpace(resp.body), []byte("<")) {
+			// A web page where JSON was due: the base URL points at a website or a proxy.
+			return fmt.Errorf("planhat: %s %s answered an HTML page: %w", req.method, req.safePath(), ErrNotPlanhatAPI)
+		}
 		return fmt.Errorf("planhat: decoding the answer to %s %s: %w", req.method, req.safePath(), err)
 	}
 	return nil

@@ -19,8 +19,11 @@
 //	})
 //
 // A wrong region answers 401; the resulting error matches [ErrUnauthorized] and says so.
-// Clients built with the same token and base URL share one [Limiter], so any number of them
-// (and goroutines) stay inside one quota.
+// Clients of one token and base URL must share one [Limiter] (Options.Limiter, or a
+// [Limiters] set that hands one out per token and base URL), so any number of them (and
+// goroutines) stay inside one quota and a 429 pauses them all. A call the limiter would hold
+// longer than Options.MaxWait fails at once with an error matching [ErrRateLimited];
+// [RetryAfter] tells how long to wait. Redirects are never followed ([RefuseRedirect]).
 //
 // # Models
 //

@@ -31,6 +31,14 @@ var (
 	ErrUnsupported = errors.New("planhat: operation not supported by this model")
 	// ErrNoToken is returned before any request when an authenticated call has no API token.
 	ErrNoToken = errors.New("planhat: no API token configured; set Options.Token to a Planhat Private App token")
+	// ErrDestinationRefused matches a call that was not sent, or not followed, because its
+	// destination is not allowed: a redirect (never followed), or an address a connection
+	// guard refused. It is a configuration error; the client never retries it.
+	ErrDestinationRefused = errors.New("planhat: the destination is not allowed")
+	// ErrNotPlanhatAPI matches an answer that cannot come from Planhat's API (an HTML 404
+	// page, an unknown route, a 404 on a collection), which means the configured base URL
+	// or region is wrong. It does not match ErrNotFound.
+	ErrNotPlanhatAPI = errors.New("planhat: the answer does not come from Planhat's API; check the configured API URL or region")
 	// ErrNoTenantToken is returned before any request when an open endpoint has no tenant token.
 	ErrNoTenantToken = errors.New("planhat: no tenant token configured; set Options.TenantToken to the tenant UUID shown in Planhat's developer settings")
 )
@@ -62,6 +70,8 @@ type APIError struct {
 	Message string
 	// RateLimit is the quota state reported with this response.
 	RateLimit RateLimitState
+
+	notAPI bool // the answer cannot be Planhat's API's: see ErrNotPlanhatAPI
 }
 
 // Error describes the failure and what to do about it.
@@ -70,6 +80,11 @@ func (e *APIError) Error() string {
 	fmt.Fprintf(&b, "planhat: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
 		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	switch {
+	case e.notAPI:
+		b.WriteString(" (this answer does not look like Planhat's API, so the URL looks wrong: check the configured API URL or region)")
+		return b.String()
 	}
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
@@ -86,7 +101,112 @@ func (e *APIError) Error() string {
 
 // Is matches the sentinel that corresponds to the status code.
 func (e *APIError) Is(target error) bool {
+	if e.notAPI {
+		return target == ErrNotPlanhatAPI
+	}
 	return target != nil && statusSentinel(e.StatusCode) == target
+}
+
+// notPlanhatAPI recognises a 404 that Planhat's API would not give: an HTML page (a
+// website, a proxy), Express's "Cannot GET /path" for an unknown route, or a 404 on a
+// collection, which Planhat answers with a list however empty. A wrong base path such as
+// ".../v1" produces all three, and must not read as "no such record".
+func notPlanhatAPI(req *request, resp *response) bool {
+	if resp.status != http.StatusNotFound {
+		return false
+	}
+	body := bytes.TrimSpace(resp.body)
+	if strings.HasPrefix(strings.ToLower(resp.contentType), "text/html") || bytes.HasPrefix(body, []byte("<")) {
+		return true
+	}
+	if strings.HasPrefix(errorMessage(body), "Cannot "+req.method+" /") {
+		return true
+	}
+	return req.host == mainHost && req.method == http.MethodGet && collectionPath(req.path)
+}
+
+// collectionPath reports whether path names a whole model ("/companies"), not a record.
+func collectionPath(path string) bool {
+	p := strings.Trim(path, "/")
+	return p != "" && !strings.Contains(p, "/")
+}
+
+// RateLimitError reports a call the limiter did not send because it would have had to wait
+// longer than Options.MaxWait: a 429 pause, the spent quota or the concurrency cap. It
+// matches ErrRateLimited; RetryAfter returns Wait.
+type RateLimitError struct {
+	// Method and Path name the call (the path as in APIError).
+	Method, Path string
+	// Wait is how long the call would have had to wait; 0 when unknown (the concurrency
+	// cap, which frees as calls finish).
+	Wait time.Duration
+	// MaxWait is the bound the wait exceeded.
+	MaxWait time.Duration
+	// Reason says what held the call.
+	Reason string
+	// Err is the 429 that caused the pause when this call itself received it, or nil.
+	Err error
+}
+
+// Error says what held the call and when to try again.
+func (e *RateLimitError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "planhat: %s %s: rate limited: %s", e.Method, e.Path, e.Reason)
+	if e.Wait > 0 {
+		fmt.Fprintf(&b, "; the call would wait %s, more than the %s allowed; retry in %s", e.Wait.Round(time.Millisecond), e.MaxWait, e.Wait.Round(time.Second))
+	} else {
+		fmt.Fprintf(&b, "; the call waited the %s allowed; retry shortly", e.MaxWait)
+	}
+	return b.String()
+}
+
+// Is matches ErrRateLimited.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the 429 behind the pause, if this call received it.
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// RetryAfter reports how long to wait before trying a rate-limited call again: the
+// limiter's remaining wait for a RateLimitError, or Planhat's Retry-After for a 429
+// APIError. It reports false when err is not rate limited or gives no wait.
+func RetryAfter(err error) (time.Duration, bool) {
+	var rle *RateLimitError
+	if errors.As(err, &rle) && rle.Wait > 0 {
+		return rle.Wait, true
+	}
+	var ae *APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests && ae.RateLimit.RetryAfter > 0 {
+		return ae.RateLimit.RetryAfter, true
+	}
+	return 0, false
+}
+
+// RedirectError reports a redirect the client refused to follow. It matches
+// ErrDestinationRefused.
+type RedirectError struct {
+	// Status is the redirect's status code, e.g. 302.
+	Status int
+	// Location is the target's scheme and host only (its path may carry a secret).
+	Location string
+}
+
+// Error names the redirect and what to check.
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("planhat: the server answered %d redirecting to %s; Planhat's API does not redirect and the client follows no redirects, because the token would go along (check the configured API URL or region)", e.Status, e.Location)
+}
+
+// Unwrap returns ErrDestinationRefused.
+func (e *RedirectError) Unwrap() error { return ErrDestinationRefused }
+
+// RefuseRedirect is the http.Client CheckRedirect policy of every planhat client: it
+// refuses any redirect with a *RedirectError. Use it for other clients that carry a
+// Planhat token.
+func RefuseRedirect(req *http.Request, via []*http.Request) error {
+	status := 0
+	if req.Response != nil {
+		status = req.Response.StatusCode
+	}
+	return &RedirectError{Status: status, Location: origin(req.URL)}
 }
 
 func statusSentinel(code int) error {

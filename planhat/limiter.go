@@ -2,13 +2,10 @@ package planhat
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sync"
 	"time"
-	"weak"
 
 	"golang.org/x/time/rate"
 )
@@ -31,11 +28,27 @@ type RateLimit struct {
 	// Cooldown is how long every caller pauses after a 429 without Retry-After, or after
 	// Planhat reports zero calls remaining (default Window: the server's window has reset by then).
 	Cooldown time.Duration
+	// Unlimited turns pacing off: no quota, per-second or concurrency cap. A 429 or zero
+	// remaining still pauses every caller, because the server has said stop. Meant for
+	// emulators and benchmarks; the other pacing fields are ignored.
+	Unlimited bool
 }
 
 // DefaultRateLimit returns 180 calls/minute, burst 9, 150/s, 50 in flight, 60 s cooldown.
 func DefaultRateLimit() RateLimit {
 	return RateLimit{Requests: 180, Window: time.Minute, Burst: 9, PerSecond: 150, MaxInFlight: 50, Cooldown: time.Minute}
+}
+
+// NoRateLimit returns a RateLimit that does not pace calls at all (see RateLimit.Unlimited).
+func NoRateLimit() RateLimit { return RateLimit{Unlimited: true} }
+
+// String describes the budget the way PLANHAT_RATE spells it, e.g. "180/1m0s" or "none".
+func (r RateLimit) String() string {
+	if r.Unlimited {
+		return "none"
+	}
+	r = r.withDefaults()
+	return fmt.Sprintf("%d/%s", r.Requests, r.Window)
 }
 
 func (r RateLimit) withDefaults() RateLimit {
@@ -63,22 +76,30 @@ func (r RateLimit) withDefaults() RateLimit {
 
 // Limiter paces calls to one Planhat tenant: a token bucket for the per-window quota, a
 // per-second cap, a concurrency cap, and a shared pause after a 429. One Limiter must serve
-// every client that uses the same token; NewClient arranges that automatically.
+// every client that uses the same token and base URL: pass it in Options.Limiter, or let a
+// Limiters set hand them out. A client built without one has a limiter of its own.
 type Limiter struct {
 	cfg    RateLimit
 	bucket *rate.Limiter
 	perSec *rate.Limiter
-	slots  chan struct{}
+	slots  chan struct{} // nil when Unlimited
 
 	mu          sync.Mutex
 	pausedUntil time.Time
 	inFlight    int
-
-	shared bool // held by the per-token registry
 }
 
 // NewLimiter builds a limiter; zero fields of cfg take the DefaultRateLimit values.
 func NewLimiter(cfg RateLimit) *Limiter {
+	if cfg.Unlimited {
+		cooldown := cfg.Cooldown
+		if cooldown <= 0 {
+			cooldown = DefaultRateLimit().Cooldown
+		}
+		// rate.Inf admits every reservation at once; the zero burst is then ignored.
+		return &Limiter{cfg: RateLimit{Unlimited: true, Cooldown: cooldown},
+			bucket: rate.NewLimiter(rate.Inf, 0), perSec: rate.NewLimiter(rate.Inf, 0)}
+	}
 	cfg = cfg.withDefaults()
 	every := rate.Limit(float64(cfg.Requests) / cfg.Window.Seconds())
 	return &Limiter{
@@ -105,24 +126,49 @@ func (l *Limiter) PausedUntil() time.Time {
 // Pause holds every caller until t (a later pause wins).
 func (l *Limiter) Pause(t time.Time) {
 	l.mu.Lock()
-	later := t.After(l.pausedUntil)
-	if later {
+	if t.After(l.pausedUntil) {
 		l.pausedUntil = t
 	}
 	l.mu.Unlock()
-	if later && l.shared {
-		pinUntilResumed(l)
-	}
 }
 
-// waitPause sleeps while the limiter is paused and reports whether it had to.
-func (l *Limiter) waitPause(ctx context.Context) (waited bool, err error) {
+// atRest reports whether l is indistinguishable from a fresh limiter: not paused, nothing
+// in flight, its bucket full. Dropping such a limiter loses nothing.
+func (l *Limiter) atRest(now time.Time) bool {
+	l.mu.Lock()
+	busy := l.inFlight > 0 || now.Before(l.pausedUntil)
+	l.mu.Unlock()
+	if busy {
+		return false
+	}
+	if l.cfg.Unlimited {
+		return true
+	}
+	return l.bucket.TokensAt(now) >= float64(l.cfg.Burst) && l.perSec.TokensAt(now) >= float64(l.perSec.Burst())
+}
+
+// errWaitTooLong tells acquire's helpers that a wait would exceed the caller's bound.
+type waitTooLong struct {
+	wait   time.Duration // what the caller would have had to wait; 0 when unknown
+	reason string
+}
+
+func (w *waitTooLong) Error() string { return w.reason }
+
+// waitPause sleeps while the limiter is paused and reports whether it had to. A pause that
+// would end after limit (when not zero) is not waited for.
+func (l *Limiter) waitPause(ctx context.Context, limit time.Time) (waited bool, err error) {
 	for {
 		l.mu.Lock()
-		d := time.Until(l.pausedUntil)
+		until := l.pausedUntil
 		l.mu.Unlock()
+		now := time.Now()
+		d := until.Sub(now)
 		if d <= 0 {
 			return waited, nil
+		}
+		if !limit.IsZero() && until.After(limit) {
+			return waited, &waitTooLong{wait: d, reason: "calls to this Planhat token are paused after a 429"}
 		}
 		if err := sleepCtx(ctx, d); err != nil {
 			return waited, err
@@ -131,38 +177,81 @@ func (l *Limiter) waitPause(ctx context.Context) (waited bool, err error) {
 	}
 }
 
+// waitToken takes one token of lim, sleeping until it is due. A token due after limit
+// (when not zero) or after ctx's deadline is given back untaken.
+func waitToken(ctx context.Context, lim *rate.Limiter, limit time.Time, what string) error {
+	now := time.Now()
+	r := lim.ReserveN(now, 1)
+	if !r.OK() {
+		return fmt.Errorf("planhat: the limiter cannot grant a call (burst 0)")
+	}
+	d := r.DelayFrom(now)
+	if d <= 0 {
+		return nil
+	}
+	due := now.Add(d)
+	if !limit.IsZero() && due.After(limit) {
+		r.CancelAt(now)
+		return &waitTooLong{wait: d, reason: what}
+	}
+	if dl, ok := ctx.Deadline(); ok && due.After(dl) {
+		r.CancelAt(now)
+		return fmt.Errorf("%w: the rate limit would make this call wait past its deadline", context.DeadlineExceeded)
+	}
+	if err := sleepCtx(ctx, d); err != nil {
+		r.Cancel()
+		return err
+	}
+	return nil
+}
+
 // acquire waits for a slot and a token; release must be called when the response is in.
-func (l *Limiter) acquire(ctx context.Context) (release func(), err error) {
-	if _, err := l.waitPause(ctx); err != nil {
+// maxWait bounds the whole wait (negative: unbounded); past it acquire fails at once with
+// a *waitTooLong carrying the wait the caller was spared.
+func (l *Limiter) acquire(ctx context.Context, maxWait time.Duration) (release func(), err error) {
+	var limit time.Time
+	if maxWait >= 0 {
+		limit = time.Now().Add(maxWait)
+	}
+	if _, err := l.waitPause(ctx, limit); err != nil {
 		return nil, err
 	}
-	select {
-	case l.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+	if l.slots != nil {
+		var timeout <-chan time.Time
+		if !limit.IsZero() {
+			t := time.NewTimer(time.Until(limit))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case l.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-timeout:
+			return nil, &waitTooLong{reason: fmt.Sprintf("all %d concurrent-call slots stayed busy", cap(l.slots))}
+		}
 	}
 	fail := func(err error) (func(), error) {
-		<-l.slots
+		if l.slots != nil {
+			<-l.slots
+		}
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
-		}
-		if _, ok := ctx.Deadline(); ok {
-			return nil, fmt.Errorf("%w: the rate limit would make this call wait past its deadline", context.DeadlineExceeded)
 		}
 		return nil, err
 	}
 	for {
-		if err := l.bucket.Wait(ctx); err != nil {
+		if err := waitToken(ctx, l.bucket, limit, "the per-token quota is spent for now"); err != nil {
 			return fail(err)
 		}
-		if err := l.perSec.Wait(ctx); err != nil {
+		if err := waitToken(ctx, l.perSec, limit, "the per-second cap is reached"); err != nil {
 			return fail(err)
 		}
 		// A 429 may have paused everyone while this caller was queued. Its token was spent
 		// in the window the 429 closed, and the bucket refills during the pause, so after
 		// the pause it takes a fresh one: otherwise every queued caller would go at once on
 		// top of a full burst and overrun the new window.
-		waited, err := l.waitPause(ctx)
+		waited, err := l.waitPause(ctx, limit)
 		if err != nil {
 			return fail(err)
 		}
@@ -179,7 +268,9 @@ func (l *Limiter) acquire(ctx context.Context) (release func(), err error) {
 			l.mu.Lock()
 			l.inFlight--
 			l.mu.Unlock()
-			<-l.slots
+			if l.slots != nil {
+				<-l.slots
+			}
 		})
 	}, nil
 }
@@ -222,48 +313,3 @@ func (l *Limiter) drain(now time.Time, n int) {
 // maxPause bounds a pause asked for by Retry-After, so a bogus header cannot stall a
 // client for hours; Planhat's windows reset within 120 s.
 const maxPause = 5 * time.Minute
-
-// Shared limiters: one per token and base URL, held weakly so that a limiter lives exactly as
-// long as some client uses it.
-var (
-	limitersMu sync.Mutex
-	limiters   = map[[32]byte]weak.Pointer[Limiter]{}
-	// paused holds shared limiters strongly while they are paused: a 429 must hold back a
-	// client created after every client that saw it has been collected (one client per
-	// request is a common pattern), so the pause outlives them.
-	paused = map[*Limiter]struct{}{}
-)
-
-func pinUntilResumed(l *Limiter) {
-	limitersMu.Lock()
-	paused[l] = struct{}{}
-	limitersMu.Unlock()
-}
-
-func sharedLimiter(token, baseURL string, cfg RateLimit) *Limiter {
-	key := sha256.Sum256([]byte(token + "\x00" + baseURL))
-	limitersMu.Lock()
-	defer limitersMu.Unlock()
-	for l := range paused {
-		if l.PausedUntil().IsZero() {
-			delete(paused, l)
-		}
-	}
-	if wp, ok := limiters[key]; ok {
-		if l := wp.Value(); l != nil {
-			return l
-		}
-	}
-	l := NewLimiter(cfg)
-	l.shared = true
-	wp := weak.Make(l)
-	limiters[key] = wp
-	runtime.AddCleanup(l, func(k [32]byte) {
-		limitersMu.Lock()
-		defer limitersMu.Unlock()
-		if cur, ok := limiters[k]; ok && cur == wp {
-			delete(limiters, k)
-		}
-	}, key)
-	return l
-}

@@ -3,12 +3,10 @@ package planhat
 import (
 	"context"
 	"net/http"
-	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
-	"weak"
 )
 
 // These tests run the limiter and the backoff on synctest's fake clock, so minutes of
@@ -92,7 +90,7 @@ func TestLimiterConcurrencyCap(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 10 {
 			wg.Go(func() {
-				release, err := l.acquire(context.Background())
+				release, err := l.acquire(context.Background(), -1)
 				if err != nil {
 					t.Error(err)
 					return
@@ -122,26 +120,13 @@ func TestLimiterHonoursContext(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		start := time.Now()
-		if _, err := l.acquire(ctx); err != context.DeadlineExceeded {
+		if _, err := l.acquire(ctx, -1); err != context.DeadlineExceeded {
 			t.Errorf("err = %v, want DeadlineExceeded", err)
 		}
 		if got := time.Since(start); got != 5*time.Second {
 			t.Errorf("gave up after %v, want 5s", got)
 		}
 	})
-}
-
-func TestSharedLimiterRegistry(t *testing.T) {
-	a := sharedLimiter("tok", "https://api.planhat.com", RateLimit{})
-	b := sharedLimiter("tok", "https://api.planhat.com", RateLimit{Requests: 5})
-	c := sharedLimiter("tok", "https://api-eu.planhat.com", RateLimit{})
-	d := sharedLimiter("other", "https://api.planhat.com", RateLimit{})
-	if a != b {
-		t.Error("same token and base URL must share a limiter")
-	}
-	if a == c || a == d {
-		t.Error("different tokens or hosts must not share a limiter")
-	}
 }
 
 func TestBackoff(t *testing.T) {
@@ -183,54 +168,11 @@ func TestRetryWaitsUseTheBackoff(t *testing.T) {
 // costs no time once admitted.
 func acquireRelease(t testing.TB, l *Limiter) {
 	t.Helper()
-	release, err := l.acquire(context.Background())
+	release, err := l.acquire(context.Background(), -1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	release()
-}
-
-// TestSharedLimiterKeepsAPause checks that a paused shared limiter survives the collection of
-// every client that used it, so a client created afterwards with the same token still waits
-// out the 429, and that it is released once the pause is over.
-func TestSharedLimiterKeepsAPause(t *testing.T) {
-	const base = "https://api.planhat.com"
-	tests := []struct {
-		name      string
-		pause     time.Duration // 0: no 429 seen
-		wait      time.Duration // real time before the limiter is looked up again
-		wantAlive bool
-	}{
-		{"paused: kept for the next client", time.Minute, 0, true},
-		{"control: never paused, collected with its clients", 0, 0, false},
-		{"pause over: released", 5 * time.Millisecond, 20 * time.Millisecond, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			token := "keep-pause-" + t.Name()
-			wp, until := func() (weak.Pointer[Limiter], time.Time) {
-				l := sharedLimiter(token, base, RateLimit{Cooldown: tt.pause})
-				if tt.pause > 0 {
-					l.observe(http.StatusTooManyRequests, RateLimitState{Limit: -1, Remaining: -1})
-				}
-				return weak.Make(l), l.PausedUntil()
-			}()
-			time.Sleep(tt.wait)
-			sharedLimiter("sweep-"+t.Name(), base, RateLimit{}) // any lookup releases finished pauses
-			for range 3 {
-				runtime.GC()
-			}
-			if alive := wp.Value() != nil; alive != tt.wantAlive {
-				t.Fatalf("limiter alive after GC = %t, want %t", alive, tt.wantAlive)
-			}
-			if tt.wantAlive {
-				next := sharedLimiter(token, base, RateLimit{})
-				if next != wp.Value() || !next.PausedUntil().Equal(until) {
-					t.Errorf("a new client's limiter is paused until %v, want the same limiter paused until %v", next.PausedUntil(), until)
-				}
-			}
-		})
-	}
 }
 
 // TestLimiterPauseVoidsQueuedTokens queues callers behind the bucket, then pauses the limiter
@@ -256,7 +198,7 @@ func TestLimiterPauseVoidsQueuedTokens(t *testing.T) {
 				var wg sync.WaitGroup
 				for range tt.callers {
 					wg.Go(func() {
-						release, err := l.acquire(context.Background())
+						release, err := l.acquire(context.Background(), -1)
 						if err != nil {
 							t.Error(err)
 							return

@@ -38,8 +38,9 @@ func TestLimiterPrevents429(t *testing.T) {
 			t.Parallel()
 			srv := planhattest.NewServer(t, planhatemu.WithToken(testToken), planhatemu.WithRateLimit(20, 2*time.Second))
 			id := srv.Insert("companies", map[string]any{"name": "Acme"})
+			lim := planhat.NewLimiter(*tt.limit)
 			newClient := func() *planhat.Client {
-				c, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: srv.URL, AnalyticsURL: srv.AnalyticsURL, RateLimit: tt.limit, Retry: tt.retry})
+				c, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: srv.URL, AnalyticsURL: srv.AnalyticsURL, Limiter: lim, Retry: tt.retry})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -185,8 +186,8 @@ func TestRateLimitedPausesEveryone(t *testing.T) {
 			if pause := until.Sub(start); pause < tt.minPause || pause > tt.maxPause {
 				t.Errorf("paused for %v, want between %v and %v", pause, tt.minPause, tt.maxPause)
 			}
-			// Another client with the same token waits out the pause too.
-			other, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: e.srv.URL})
+			// Another client sharing the limiter waits out the pause too.
+			other, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: e.srv.URL, Limiter: e.c.Limiter()})
 			if err != nil {
 				t.Fatal(err)
 			}

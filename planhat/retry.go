@@ -15,8 +15,9 @@ type RetryPolicy struct {
 	// MaxBackoff caps the backoff (default 30 s).
 	MaxBackoff time.Duration
 	// MaxRetryAfter caps how long a Retry-After header may make a call wait before its retry
-	// (default 2 min). On the main host a 429 instead pauses the shared Limiter, for at most
-	// 5 minutes, and the retry waits that pause out; bound it with the call's context.
+	// (default 2 min). On the main host a 429 instead pauses the Limiter, for at most 5
+	// minutes, and the retry waits that pause out if it fits in Options.MaxWait; otherwise
+	// the call fails at once with a RateLimitError.
 	MaxRetryAfter time.Duration
 }
 
