@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/cli"
+	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
 // doorAnswer is what one door told its caller about a failed call, reduced
@@ -38,27 +40,41 @@ func TestSameFailureSameAnswerOnEveryDoor(t *testing.T) {
 		// and the CLI's configuration should use ("" means the good one).
 		setup func(s *stack) (token string)
 		want  doorAnswer
+		opts  []stackOption
 	}{
 		{"bad token", "getCompany", func(s *stack) string { return `{"id":"` + s.firstID(t, "companies") + `"}` },
 			func(s *stack) string {
 				s.config = s.configWith(map[string]any{"apiToken": "not-the-token"})
 				return "not-the-token"
 			},
-			doorAnswer{Code: actions.CodeUnauthorized}},
+			doorAnswer{Code: actions.CodeUnauthorized}, nil},
 		{"not found", "getCompany", func(*stack) string { return `{"id":"extid-nobody-here"}` },
 			func(*stack) string { return "" },
-			doorAnswer{Code: actions.CodeNotFound}},
+			doorAnswer{Code: actions.CodeNotFound}, nil},
 		{"invalid input", "getCompany", func(*stack) string { return `{"id":"not an id"}` },
 			func(*stack) string { return "" },
-			doorAnswer{Code: actions.CodeInvalidInput}},
+			doorAnswer{Code: actions.CodeInvalidInput}, nil},
 		{"upstream down", "listCompanies", func(*stack) string { return `{"limit":1}` },
 			func(s *stack) string { s.planhat.FailNext(1000, http.StatusServiceUnavailable); return "" },
-			doorAnswer{Code: actions.CodeUpstreamError, Retryable: true}},
+			doorAnswer{Code: actions.CodeUpstreamError, Retryable: true}, nil},
+		// A quota of one call a minute, used up by the setup: every door's
+		// call gets Planhat's 429 with Retry-After, and each answers at
+		// once (not after a minute) with the real wait.
+		{"rate limited", "listCompanies", func(*stack) string { return `{"limit":1}` },
+			func(s *stack) string {
+				s.planhat.SetSwitches(func(sw *planhatemu.Switches) { sw.RetryAfter = true })
+				if _, err := s.phClient.Companies().List(context.Background(), nil); err != nil {
+					t.Fatal(err)
+				}
+				return ""
+			},
+			doorAnswer{Code: actions.CodeRateLimited, Retryable: true, RetryAfter: 60},
+			[]stackOption{withPlanhat(planhatemu.WithRateLimit(1, time.Minute))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			probe := newStack(t)
+			probe := newStack(t, tt.opts...)
 			token := tt.setup(probe)
 			if token == "" {
 				token = probe.planhat.Token
@@ -67,7 +83,7 @@ func TestSameFailureSameAnswerOnEveryDoor(t *testing.T) {
 			// server holds the same token as the Botpress configuration.
 			s := probe
 			if token != probe.planhat.Token {
-				s = newStack(t, withRESTToken(token))
+				s = newStack(t, append(tt.opts, withRESTToken(token))...)
 				s.config = probe.config
 				s.config["apiUrl"], s.config["analyticsUrl"] = s.planhat.URL, s.planhat.AnalyticsURL
 			}
