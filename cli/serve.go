@@ -210,9 +210,9 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	// Listen before wiring so sandbox mode knows the address to install
 	// the Botpress emulator against.
-	ln, err := net.Listen("tcp", c.Addr)
+	ln, err := listenTCP(c.Addr, "--addr (PLANBRIDGE_ADDR)")
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s (PLANBRIDGE_ADDR): %w", c.Addr, err)
+		return err
 	}
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()

@@ -149,12 +149,20 @@ func TestServeConfigured(t *testing.T) {
 	}
 }
 
+// TestServeBadAddress checks serve names the setting and gives the same
+// hint as the emulators when it cannot listen.
 func TestServeBadAddress(t *testing.T) {
 	t.Parallel()
-	code, _, stderr := runUntilExit(t, map[string]string{"PLANBRIDGE_ADDR": "256.0.0.1:99999"}, "", "serve")
-	if code != 1 || !strings.Contains(stderr, "PLANBRIDGE_ADDR") {
-		t.Errorf("bad address: code %d, stderr %s", code, stderr)
-	}
+	busy := occupiedAddress(t)
+	hint := "pick another --addr (PLANBRIDGE_ADDR), or stop whatever uses that port"
+	checkFlagErrors(t, nil, []flagErrorCase{
+		{name: "invalid address", env: map[string]string{"PLANBRIDGE_ADDR": "256.0.0.1:99999"}, args: []string{"serve"},
+			wantCode: 1, wantStderr: []string{"cannot listen on 256.0.0.1:99999", hint}},
+		{name: "address in use", env: map[string]string{"PLANBRIDGE_ADDR": busy}, args: []string{"serve"},
+			wantCode: 1, wantStderr: []string{"cannot listen on " + busy, hint}},
+		{name: "address in use by flag", env: map[string]string{}, args: []string{"serve", "--addr", busy},
+			wantCode: 1, wantStderr: []string{"cannot listen on " + busy, hint}},
+	})
 }
 
 func TestBotpressDefinitionCommand(t *testing.T) {
