@@ -26,7 +26,7 @@ type callCmd struct {
 }
 
 // Run prints the action's output JSON, or the classified error on stderr
-// with exit status 1.
+// with the exit status of its class (exitCodeFor).
 func (c *callCmd) Run(env *Env) error {
 	if c.Server != "" {
 		return c.runRemote(env)
@@ -38,8 +38,8 @@ func (c *callCmd) Run(env *Env) error {
 	}
 	if _, ok := reg.Get(c.Action); !ok {
 		_, err := reg.Call(env.Ctx, c.Action, nil)
-		fmt.Fprintf(env.Stderr, "planbridge: %s\n", actions.Classify(err).Message)
-		return exitError{code: 1}
+		fmt.Fprintf(env.Stderr, "planbridge: %s %s\n", actions.Classify(err).Message, listActionsHint)
+		return exitError{code: exitInput}
 	}
 	input, err := readCallInput(c.Input, env.Stdin)
 	if err != nil {
@@ -65,7 +65,7 @@ func (c *callCmd) Run(env *Env) error {
 		info := actions.Classify(err)
 		env.Logger.Debug("action failed", "action", c.Action, "code", info.Code, "error", err.Error())
 		fmt.Fprintf(env.Stderr, "planbridge: %s (%s)\n", info.Message, info.Code)
-		return exitError{code: 1}
+		return exitError{code: exitCodeFor(info.Code, info.Retryable, info.HTTPStatus)}
 	}
 	if c.Pretty {
 		var b bytes.Buffer

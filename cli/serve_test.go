@@ -240,8 +240,8 @@ func TestCallConfigured(t *testing.T) {
 		{"invalid input", env, "", []string{"call", "getCompany", "--input", `{"id":"not an id"}`}, 1, "", "invalid_input"},
 		{"not json", env, "", []string{"call", "getCompany", "--input", `id=1`}, 1, "", "one JSON object"},
 		{"missing file", env, "", []string{"call", "getCompany", "--input", "@/nonexistent/input.json"}, 1, "", "input file"},
-		{"unknown action", env, "", []string{"call", "getCompanny"}, 1, "", `"getCompany"`},
-		{"wrong token", map[string]string{"PLANHAT_TOKEN": "wrong", "PLANHAT_API_URL": emu.URL}, "", []string{"call", "getCompany", "--input", input}, 1, "", "Private Apps"},
+		{"unknown action", env, "", []string{"call", "getCompanny"}, 1, "", "Run 'planbridge actions' to list them."},
+		{"wrong token", map[string]string{"PLANHAT_TOKEN": "wrong", "PLANHAT_API_URL": emu.URL}, "", []string{"call", "getCompany", "--input", input}, 4, "", "Private Apps"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
