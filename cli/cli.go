@@ -35,6 +35,7 @@ type root struct {
 	Version  versionCmd  `cmd:"" help:"Print the version of planbridge."`
 	Serve    serveCmd    `cmd:"" help:"Run the server: Botpress integrations, REST door, OpenAPI, health and metrics (sandbox mode when nothing is configured)."`
 	Call     callCmd     `cmd:"" help:"Run one action from the shell and print its output JSON."`
+	Actions  actionsCmd  `cmd:"" help:"List the actions (name, title, group); --json for scripts, --server for a running server's."`
 	Botpress botpressCmd `cmd:"" help:"Botpress tooling (integration definitions)."`
 	Emulate  emulateCmd  `cmd:"" help:"Run an emulator of an outside system (planhat, planfix, botpress) for demos and tests."`
 }
