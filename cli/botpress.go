@@ -19,7 +19,7 @@ type botpressDefinitionCmd struct {
 
 // definitionPlanhatCmd prints the planhat integration's definition.
 type definitionPlanhatCmd struct {
-	URL       string `name:"url" env:"PLANBRIDGE_PUBLIC_URL" help:"Public URL Botpress should call (e.g. https://bridge.example.com/botpress/planhat/<secret>); omitted from the JSON when empty."`
+	URL       string `name:"url" env:"PLANBRIDGE_PUBLIC_URL" help:"Public URL Botpress should call (e.g. https://bridge.example.com/botpress/planhat/YOUR_SECRET); omitted from the JSON when empty."`
 	Dev       bool   `name:"dev" help:"Mark the integration as a development integration (dev: true)."`
 	Workspace string `name:"workspace" env:"PLANBRIDGE_BOTPRESS_WORKSPACE" placeholder:"HANDLE" help:"Handle of the Botpress workspace that publishes the integration; the name becomes <HANDLE>/planhat, which Botpress requires outside its own workspace."`
 }

@@ -30,15 +30,20 @@ var CLIWording = actions.Wording{
 // callCmd runs one action from the shell.
 type callCmd struct {
 	planhatFlags `embed:""`
+	remoteFlags  `embed:""`
 
-	Action string `arg:"" name:"action" help:"Action name, e.g. getCompany (GET /v1/actions or 'planbridge botpress definition planhat' lists them)."`
+	Action string `arg:"" name:"action" help:"Action name, e.g. getCompany; run 'planbridge actions' to list them."`
 	Input  string `name:"input" short:"i" default:"{}" help:"Action input: JSON, @file to read a file, or - to read standard input."`
 	Pretty bool   `name:"pretty" negatable:"" default:"true" help:"Indent the output JSON."`
 }
 
 // Run prints the action's output JSON, or the classified error on stderr
-// with exit status 1.
+// with the exit status of its class (exitCodeFor).
 func (c *callCmd) Run(env *Env) error {
+	if c.Server != "" {
+		return c.runRemote(env)
+	}
+	warnIgnoredPlanhat(env.Stderr, &c.planhatFlags, env.Getenv)
 	reg, err := actions.PlanhatRegistry()
 	if err != nil {
 		return fmt.Errorf("building the action registry: %w", err)

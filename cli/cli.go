@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -33,6 +35,7 @@ type root struct {
 	Version  versionCmd  `cmd:"" help:"Print the version of planbridge."`
 	Serve    serveCmd    `cmd:"" help:"Run the server: Botpress integrations, REST door, OpenAPI, health and metrics (sandbox mode when nothing is configured)."`
 	Call     callCmd     `cmd:"" help:"Run one action from the shell and print its output JSON."`
+	Actions  actionsCmd  `cmd:"" help:"List the actions (name, title, group); --json for scripts, --server for a running server's."`
 	Botpress botpressCmd `cmd:"" help:"Botpress tooling (integration definitions)."`
 	Emulate  emulateCmd  `cmd:"" help:"Run an emulator of an outside system (planhat, planfix, botpress) for demos and tests."`
 }
@@ -70,6 +73,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if exited {
 		return code
 	}
+	if eve, ok := errors.AsType[*envValueError](err); ok {
+		// Without kong's "--flag: " prefix: the message names both.
+		fmt.Fprintf(stderr, "planbridge: %v\n", eve)
+		return 2
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "planbridge: %v\n", err)
 		return 2
@@ -87,7 +95,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 // envResolver fills flags from their env tags through getenv, so tests can
-// inject an environment without touching the process's own.
+// inject an environment without touching the process's own. A value that
+// does not parse is reported as an *envValueError naming the variable, since
+// that, not the flag, is what the user set.
 func envResolver(getenv func(string) string) kong.Resolver {
 	return kong.ResolverFunc(func(_ *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
 		if getenv == nil {
@@ -95,12 +105,53 @@ func envResolver(getenv func(string) string) kong.Resolver {
 		}
 		for _, name := range flag.Envs {
 			if v := getenv(name); v != "" {
+				if err := checkFlagValue(flag, v); err != nil {
+					return nil, &envValueError{Env: name, Flag: "--" + flag.Name, Err: err}
+				}
 				return v, nil
 			}
 		}
 		return nil, nil
 	})
 }
+
+// checkFlagValue decodes v as flag would, into a scratch value, and checks
+// it against the flag's enum: kong would report either problem under the
+// flag's name only.
+func checkFlagValue(flag *kong.Flag, v string) error {
+	target := reflect.New(flag.Target.Type()).Elem()
+	if target.Kind() == reflect.Pointer {
+		target.Set(reflect.New(target.Type().Elem()))
+	}
+	scan := kong.ScanFromTokens(kong.Token{Type: kong.FlagValueToken, Value: v})
+	if err := flag.Mapper.Decode(&kong.DecodeContext{Value: flag.Value, Scan: scan}, target); err != nil {
+		return err
+	}
+	if flag.Enum != "" && target.Kind() != reflect.Slice && target.Kind() != reflect.Map {
+		enums := flag.EnumSlice()
+		if !slices.Contains(enums, v) {
+			return fmt.Errorf("must be one of %s, not %q", strings.Join(enums, ", "), v)
+		}
+	}
+	return nil
+}
+
+// envValueError is a flag's environment variable holding a value the flag
+// cannot take.
+type envValueError struct {
+	Env  string // the variable, e.g. PLANBRIDGE_BOTPRESS_TIMEOUT
+	Flag string // the flag it feeds, e.g. --botpress-timeout
+	Err  error
+}
+
+// Error names the variable first; the value itself is left to Err, which
+// only quotes it for typed values (durations, numbers, enums), never for
+// free-form strings such as tokens.
+func (e *envValueError) Error() string {
+	return fmt.Sprintf("environment variable %s (for %s): %v; fix it or unset it", e.Env, e.Flag, e.Err)
+}
+
+func (e *envValueError) Unwrap() error { return e.Err }
 
 func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var lv slog.Level

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 
@@ -31,9 +30,9 @@ func (c *emulateBotpressCmd) Run(env *Env) error {
 	if !json.Valid([]byte(c.Configuration)) || len(c.Configuration) == 0 || c.Configuration[0] != '{' {
 		return errors.New("--configuration must be a JSON object, e.g. '{\"apiToken\":\"...\"}'")
 	}
-	ln, err := net.Listen("tcp", c.Addr)
+	ln, err := listenTCP(c.Addr, "--addr")
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (choose another --addr)", c.Addr, err)
+		return err
 	}
 	srv := botpressemu.New(
 		botpressemu.WithToken(c.Token),

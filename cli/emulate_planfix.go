@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,9 +47,9 @@ func (c *emulatePlanfixCmd) Run(env *Env) error {
 			return fmt.Errorf("--chat-url %q: give an absolute http(s) URL such as http://127.0.0.1:8080/planfix/chat", c.ChatURL)
 		}
 	}
-	ln, err := net.Listen("tcp", c.Addr)
+	ln, err := listenTCP(c.Addr, "--addr")
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (choose another --addr)", c.Addr, err)
+		return err
 	}
 	base := "http://" + ln.Addr().String()
 	opts := []planfixemu.Option{

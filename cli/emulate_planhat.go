@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -94,9 +93,9 @@ func (c *emulatePlanhatCmd) Run(env *Env) error {
 	opts = append(opts, planhatemu.WithLogger(env.Logger))
 	srv := planhatemu.New(opts...)
 
-	ln, err := net.Listen("tcp", c.Addr)
+	ln, err := listenTCP(c.Addr, "--addr")
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w (pick another --addr, or stop whatever uses that port)", c.Addr, err)
+		return err
 	}
 	url := "http://" + ln.Addr().String()
 	rate := "off"

@@ -41,3 +41,14 @@ func serveUntilDone(ctx context.Context, hs *http.Server, ln net.Listener, grace
 	}
 	return nil
 }
+
+// listenTCP listens on addr and, when it cannot, says what to do: every
+// command that serves gives the same hint, naming where the address came
+// from (setting, e.g. "--addr" or "--addr (PLANBRIDGE_ADDR)").
+func listenTCP(addr, setting string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w (pick another %s, or stop whatever uses that port)", addr, err, setting)
+	}
+	return ln, nil
+}

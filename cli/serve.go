@@ -163,9 +163,9 @@ type serveCmd struct {
 	planhatFlags `embed:""`
 
 	Addr            string        `name:"addr" env:"PLANBRIDGE_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
-	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer <key>)."`
+	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer YOUR_KEY)."`
 	AllowHosts      string        `name:"allow-hosts" env:"PLANBRIDGE_ALLOW_HOSTS" help:"Comma-separated extra hosts (name, *.domain, host:port, IP or CIDR) that Botpress configurations may point at."`
-	BotpressSecret  string        `name:"botpress-secret" env:"PLANBRIDGE_BOTPRESS_SECRET" help:"Shared secret Botpress must present: /botpress/planhat/<secret> or the X-Planbridge-Secret header."`
+	BotpressSecret  string        `name:"botpress-secret" env:"PLANBRIDGE_BOTPRESS_SECRET" help:"Shared secret Botpress must present: /botpress/planhat/YOUR_SECRET or the X-Planbridge-Secret header."`
 	BotpressTimeout time.Duration `name:"botpress-timeout" env:"PLANBRIDGE_BOTPRESS_TIMEOUT" default:"50s" help:"How long one Botpress operation may run before it is answered with a timeout error; 0 means no bound."`
 	BPAPIURL        string        `name:"bp-api-url" env:"BP_API_URL" help:"Botpress Runtime API URL (default https://api.botpress.cloud)."`
 	BPToken         string        `name:"bp-token" env:"BP_TOKEN" help:"Botpress Integration Access Key (or PAT), used to emit events."`
@@ -184,6 +184,7 @@ func (c *serveCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
+	ignored := ignoredPlanhatSettings(&flags, env.Getenv)
 	var sb *sandbox
 	if flags.sandboxWanted(env.Getenv) {
 		var err error
@@ -231,9 +232,9 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	// Listen before wiring so sandbox mode knows the address to install
 	// the Botpress emulator against.
-	ln, err := net.Listen("tcp", c.Addr)
+	ln, err := listenTCP(c.Addr, "--addr (PLANBRIDGE_ADDR)")
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s (PLANBRIDGE_ADDR): %w", c.Addr, err)
+		return err
 	}
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()
@@ -301,13 +302,23 @@ func (c *serveCmd) Run(env *Env) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "planbridge %s listening on %s\n", Version, base)
 	}
+	// Said at start-up, on stdout as well as in the log, so the operator
+	// learns it before the first caller gets a 503.
+	if sb == nil && strings.TrimSpace(flags.PlanhatToken) == "" {
+		fmt.Fprintln(env.Stdout, "planbridge: warning: no PLANHAT_TOKEN is set: REST calls of Planhat actions answer 503 not_configured until it is (Botpress bots use the API token of their own configuration).")
+		logger.Warn("no PLANHAT_TOKEN: REST calls of Planhat actions answer 503 not_configured; set PLANHAT_TOKEN (and PLANHAT_REGION or PLANHAT_API_URL)")
+	}
+	if len(ignored) > 0 {
+		fmt.Fprintf(env.Stdout, "planbridge: warning: %s set without PLANHAT_TOKEN, so ignored: sandbox mode uses its built-in emulator. Set PLANHAT_TOKEN to use that Planhat.\n", strings.Join(ignored, ", "))
+		logger.Warn("Planhat settings ignored without PLANHAT_TOKEN", "settings", strings.Join(ignored, ", "))
+	}
 	logger.Info("planbridge listening", "addr", ln.Addr().String(), "sandbox", sb != nil, "api_keys", keys.Len(),
 		"botpress_secret", c.BotpressSecret != "", "bp_runtime", runtime.Token != "")
 	if keys.Len() == 0 {
 		logger.Warn("the REST door refuses every call: set PLANBRIDGE_API_KEYS to enable it")
 	}
 	if c.BotpressSecret == "" {
-		logger.Warn("the Botpress door is open to anyone who can reach it: set PLANBRIDGE_BOTPRESS_SECRET and use /botpress/planhat/<secret> as the integration URL")
+		logger.Warn("the Botpress door is open to anyone who can reach it: set PLANBRIDGE_BOTPRESS_SECRET and use /botpress/planhat/$PLANBRIDGE_BOTPRESS_SECRET as the integration URL")
 	}
 
 	err = serveUntilDone(env.Ctx, httpServer, ln, c.ShutdownTimeout, func() {
@@ -324,19 +335,24 @@ func (c *serveCmd) Run(env *Env) error {
 	return nil
 }
 
-// printSandboxBanner tells a newcomer, loudly, what runs and how to try it.
+// printSandboxBanner tells a newcomer, loudly, what runs and how to try it;
+// every command it prints is meant to be pasted into a shell as is.
 // It writes the banner in one Write so readers never see half of it.
 func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecret string) {
 	var w strings.Builder
 	bpPath := "/botpress/planhat"
 	if bpSecret != "" {
-		bpPath += "/<PLANBRIDGE_BOTPRESS_SECRET>"
+		bpPath += "/$PLANBRIDGE_BOTPRESS_SECRET"
 	}
-	keyLine := "  REST API key:        (from PLANBRIDGE_API_KEYS)"
-	key := "<your API key>"
+	// With a generated key the commands carry it; with the operator's own
+	// keys they read it from the shell, where it is one export away.
+	keyLine := "  REST API key:        (one of PLANBRIDGE_API_KEYS; export PLANBRIDGE_API_KEY=it for the lines below)"
+	key := `"$PLANBRIDGE_API_KEY"`
+	export := "    export PLANBRIDGE_SERVER=" + base
 	if apiKey != "" {
 		keyLine = "  REST API key:        " + apiKey + "   (generated for this run)"
 		key = apiKey
+		export += " PLANBRIDGE_API_KEY=" + apiKey
 	}
 	fmt.Fprintf(&w, `
 ================================================================================
@@ -353,9 +369,15 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
   Metrics:             %s/metrics
 
   Try the REST door:
-    curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
+    curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
       -d '{"limit": 3}' %s/v1/actions/listCompanies
-`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, key, base)
+
+  Try the command line (in another shell, in this repository):
+    go run ./cmd/planbridge call --server %s --api-key %s listCompanies
+  or set both once and leave the flags out:
+%s
+    go run ./cmd/planbridge call getCompany --input '{"id": "extid-seed-company-1"}'
+`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, key, base, base, key, export)
 	if sb.bp != nil {
 		fmt.Fprintf(&w, `
   Botpress emulator:   %s   (installed against this server; events, users, states

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,12 +151,20 @@ func TestServeConfigured(t *testing.T) {
 	}
 }
 
+// TestServeBadAddress checks serve names the setting and gives the same
+// hint as the emulators when it cannot listen.
 func TestServeBadAddress(t *testing.T) {
 	t.Parallel()
-	code, _, stderr := runUntilExit(t, map[string]string{"PLANBRIDGE_ADDR": "256.0.0.1:99999"}, "", "serve")
-	if code != 1 || !strings.Contains(stderr, "PLANBRIDGE_ADDR") {
-		t.Errorf("bad address: code %d, stderr %s", code, stderr)
-	}
+	busy := occupiedAddress(t)
+	hint := "pick another --addr (PLANBRIDGE_ADDR), or stop whatever uses that port"
+	checkFlagErrors(t, nil, []flagErrorCase{
+		{name: "invalid address", env: map[string]string{"PLANBRIDGE_ADDR": "256.0.0.1:99999"}, args: []string{"serve"},
+			wantCode: 1, wantStderr: []string{"cannot listen on 256.0.0.1:99999", hint}},
+		{name: "address in use", env: map[string]string{"PLANBRIDGE_ADDR": busy}, args: []string{"serve"},
+			wantCode: 1, wantStderr: []string{"cannot listen on " + busy, hint}},
+		{name: "address in use by flag", env: map[string]string{}, args: []string{"serve", "--addr", busy},
+			wantCode: 1, wantStderr: []string{"cannot listen on " + busy, hint}},
+	})
 }
 
 func TestBotpressDefinitionCommand(t *testing.T) {
@@ -285,12 +294,16 @@ func TestServePlanfixOnly(t *testing.T) {
 
 // bannerCurls returns the curl commands the sandbox banner prints, with
 // backslash continuations joined.
-func bannerCurls(banner string) []string {
+func bannerCurls(banner string) []string { return commandLines(banner, "curl ") }
+
+// commandLines returns the lines of text that start, once trimmed, with one
+// of prefixes, with backslash continuations joined.
+func commandLines(text string, prefixes ...string) []string {
 	var cmds []string
-	lines := strings.Split(banner, "\n")
+	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
 		l := strings.TrimSpace(lines[i])
-		if !strings.HasPrefix(l, "curl ") {
+		if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(l, p) }) {
 			continue
 		}
 		for strings.HasSuffix(l, `\`) && i+1 < len(lines) {
@@ -302,43 +315,16 @@ func bannerCurls(banner string) []string {
 	return cmds
 }
 
-// shellWords splits a command the way sh does for the banner's subset:
-// blanks separate words, single quotes group.
-func shellWords(t *testing.T, cmd string) []string {
+// runCurl performs what a banner or README curl line asks for, with
+// variables expanded from getenv: only -s, -H and -d are expected (anything
+// else fails the test, so the lines stay simple enough to copy), and -d
+// means POST as curl does.
+func runCurl(t *testing.T, cmd string, getenv func(string) string) (int, string) {
 	t.Helper()
-	var words []string
-	var cur strings.Builder
-	inWord, quoted := false, false
-	for _, r := range cmd {
-		switch {
-		case r == '\'':
-			quoted, inWord = !quoted, true
-		case (r == ' ' || r == '\t') && !quoted:
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
+	words, err := shellFields(cmd, getenv)
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
 	}
-	if quoted {
-		t.Fatalf("unbalanced quote in %s", cmd)
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words
-}
-
-// runCurl performs what a banner curl line asks for: only -s, -H and -d
-// are expected (anything else fails the test, so the banner stays simple
-// enough to copy), and -d means POST as curl does.
-func runCurl(t *testing.T, cmd string) (int, string) {
-	t.Helper()
-	words := shellWords(t, cmd)
 	header := http.Header{}
 	var body *string
 	target := ""
@@ -401,13 +387,46 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 		if strings.Contains(cmd, "<") {
 			t.Errorf("curl %d still has a placeholder: %s", i, cmd)
 		}
-		code, body := runCurl(t, cmd)
+		code, body := runCurl(t, cmd, nil)
 		if code != http.StatusOK || !strings.Contains(body, wants[i].answer) {
 			t.Errorf("%s\n= %d %s", cmd, code, body)
 		}
 		if wants[i].path == "/_emulator/call" && !strings.Contains(body, `"status":200`) {
 			t.Errorf("the emulated Botpress call failed: %s", body)
 		}
+	}
+
+	// The command-line lines run as printed too, in order, the export line
+	// setting the environment of those after it.
+	lines := commandLines(banner, "go run ./cmd/planbridge ", "export ")
+	env := map[string]string{}
+	ran := 0
+	for _, line := range lines {
+		words, err := shellFields(line, lookupIn(env))
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if words[0] == "export" {
+			for _, kv := range words[1:] {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					t.Fatalf("export without a value: %s", line)
+				}
+				env[k] = v
+			}
+			continue
+		}
+		ran++
+		code, stdout, stderr := runUntilExit(t, env, "", words[3:]...)
+		if code != 0 || !strings.Contains(stdout, `"seed-company-`) {
+			t.Errorf("%s\n= exit %d\nstdout:\n%s\nstderr:\n%s", line, code, stdout, stderr)
+		}
+		if strings.Contains(stderr, "sandbox mode") {
+			t.Errorf("%s ran against its own sandbox, not the server:\n%s", line, stderr)
+		}
+	}
+	if ran != 2 || env["PLANBRIDGE_SERVER"] == "" || env["PLANBRIDGE_API_KEY"] == "" {
+		t.Errorf("banner prints %d go run lines (want 2) and exports %v:\n%s", ran, env, banner)
 	}
 }
 
@@ -543,5 +562,54 @@ func TestServeDrainsInFlightRequests(t *testing.T) {
 		if !strings.Contains(c.Stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, c.Stderr)
 		}
+	}
+}
+
+// TestServeStartupWarnings checks serve says at start-up, on stdout and in
+// its log, what will not work: Planhat actions without a token, and
+// Planhat settings that sandbox mode ignores.
+func TestServeStartupWarnings(t *testing.T) {
+	t.Parallel()
+	emu := planhattest.NewServer(t, planhatemu.WithSeed(1))
+	tests := []struct {
+		name       string
+		env        map[string]string
+		wantStdout []string
+		wantLog    []string
+	}{
+		{name: "Planfix only", env: map[string]string{"PLANFIX_URL": "https://example.planfix.com", "PLANBRIDGE_API_KEYS": "k"},
+			wantStdout: []string{"planbridge: warning: no PLANHAT_TOKEN is set: REST calls of Planhat actions answer 503 not_configured"},
+			wantLog:    []string{`level=WARN msg="no PLANHAT_TOKEN`}},
+		{name: "sandbox with an API URL", env: map[string]string{"PLANHAT_API_URL": "https://api-eu.planhat.com"},
+			wantStdout: []string{"planbridge: warning: PLANHAT_API_URL (--planhat-api-url) set without PLANHAT_TOKEN, so ignored"},
+			wantLog:    []string{`level=WARN msg="Planhat settings ignored without PLANHAT_TOKEN"`}},
+		{name: "configured", env: map[string]string{"PLANHAT_TOKEN": emu.Token, "PLANHAT_API_URL": emu.URL, "PLANBRIDGE_API_KEYS": "k"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := startServeCommand(t, tc.env)
+			// The warnings are written before this log line.
+			ctx, cancel := context.WithTimeout(t.Context(), commandWait)
+			defer cancel()
+			if _, err := c.Stderr.Wait(ctx, func(s string) bool { return strings.Contains(s, "planbridge listening") }); err != nil {
+				t.Fatalf("no start-up log line: %v\n%s", err, c.Stderr)
+			}
+			c.stopOK(t)
+			stdout, stderr := c.Stdout.String(), c.Stderr.String()
+			for _, w := range tc.wantStdout {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tc.wantLog {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("log lacks %q:\n%s", w, stderr)
+				}
+			}
+			if len(tc.wantStdout) == 0 && strings.Contains(stdout, "warning") {
+				t.Errorf("stdout warns:\n%s", stdout)
+			}
+		})
 	}
 }

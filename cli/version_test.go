@@ -8,13 +8,15 @@ import (
 	"github.com/planbridge/planbridge/cli"
 )
 
-// TestVersion checks `planbridge version` prints one line naming the
-// release, the optional VCS revision, the Go version and the platform,
-// whatever global flags come first.
+// TestVersion checks `planbridge version` prints the release, the Go
+// version and the platform, then the module and the revision (unknown in a
+// test binary), whatever global flags come first.
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	line := regexp.MustCompile(`^planbridge ` + regexp.QuoteMeta(cli.Version) + `( \([0-9a-f]{12}\))? ` +
-		regexp.QuoteMeta(runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) + "\n$")
+	line := regexp.MustCompile(`^planbridge ` + regexp.QuoteMeta(cli.Version) + ` ` +
+		regexp.QuoteMeta(runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) + "\n" +
+		`module:   github\.com/planbridge/planbridge \S+\n` +
+		`revision: (unknown \(go run, go test and -buildvcs=false builds record none; go build or go install from a git checkout do\)|[0-9a-f]{40}.*)\n$`)
 	if !regexp.MustCompile(`^v\S+$`).MatchString(cli.Version) {
 		t.Errorf("cli.Version = %q, want v followed by the version", cli.Version)
 	}
