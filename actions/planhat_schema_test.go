@@ -245,3 +245,37 @@ func TestLocatorsFollowTheModelsKeyables(t *testing.T) {
 		}
 	}
 }
+
+// TestModelTableHasWhatActionsNeed makes a model's entry in planhat's table
+// the only thing a new model needs for its action family: names for the
+// actions and their descriptions, and a type and description on every
+// documented field.
+func TestModelTableHasWhatActionsNeed(t *testing.T) {
+	t.Parallel()
+	ident := regexp.MustCompile(`^[A-Z][A-Za-z]*$`)
+	types := []string{"string", "number", "integer", "boolean", "array", "object"}
+	for _, m := range planhat.Models() {
+		if len(modelActions(m)) == 0 {
+			continue
+		}
+		if !ident.MatchString(m.Singular) || !ident.MatchString(m.Plural) {
+			t.Errorf("%s: Singular %q and Plural %q must be CamelCase action name parts", m.Name, m.Singular, m.Plural)
+		}
+		if m.Noun == "" || m.Nouns == "" {
+			t.Errorf("%s: Noun %q and Nouns %q must both be set for descriptions", m.Name, m.Noun, m.Nouns)
+		}
+		seen := map[string]bool{}
+		for _, f := range m.Fields {
+			if seen[f.Name] {
+				t.Errorf("%s: field %q is documented twice", m.Name, f.Name)
+			}
+			seen[f.Name] = true
+			if f.Name == "" || f.Doc == "" || !slices.Contains(types, f.Type) {
+				t.Errorf("%s: field %+v needs a name, a description and one of the types %v", m.Name, f, types)
+			}
+			if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
+				t.Errorf("%s: field %s has Min %v above Max %v", m.Name, f.Name, *f.Min, *f.Max)
+			}
+		}
+	}
+}
