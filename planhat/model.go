@@ -44,7 +44,8 @@ func (o Ops) String() string {
 }
 
 // Model describes one Planhat object family as data, so that the generic Resource serves it
-// and adding a model (or a custom one) needs no code.
+// and adding a model (or a custom one) needs no code: a built-in model is one entry in
+// models.go, which the client, the actions and their schemas all read.
 type Model struct {
 	// Name is the singular machine name, e.g. "company", "enduser".
 	Name string
