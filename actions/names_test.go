@@ -14,7 +14,7 @@ func TestActionNamesHaveRegularEnglishPlurals(t *testing.T) {
 	bad := regexp.MustCompile(`[^aeiou]ys$|sss$|[^s]ss$|ys([A-Z]|$)`)
 	for _, a := range actions.Planhat() {
 		if bad.MatchString(a.Name) || bad.MatchString(a.Group) {
-			t.Errorf("action %q (group %q) has an irregular plural; add the model to familyNames", a.Name, a.Group)
+			t.Errorf("action %q (group %q) has an irregular plural; set the model's Plural in planhat/models.go", a.Name, a.Group)
 		}
 	}
 }

@@ -9,9 +9,6 @@ import "github.com/planbridge/planbridge/planhat"
 func Planhat() []*Action {
 	var out []*Action
 	for _, m := range planhat.Models() {
-		if skippedModels[m.Name] {
-			continue
-		}
 		out = append(out, modelActions(m)...)
 	}
 	out = append(out, assetActions()...)

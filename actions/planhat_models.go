@@ -29,54 +29,12 @@ type family struct {
 	group    string // "Companies", "End Users"
 }
 
-// familyNames overrides the names derived from a model's title where English
-// or Planhat usage is irregular.
-var familyNames = map[string][2]string{
-	"churn":       {"Churn", "Churn"},
-	"company":     {"Company", "Companies"},
-	"customfield": {"CustomField", "CustomFields"},
-	"enduser":     {"EndUser", "EndUsers"},
-	"nps":         {"Nps", "Nps"},
-	"opportunity": {"Opportunity", "Opportunities"},
-	"timeentry":   {"TimeEntry", "TimeEntries"},
-}
-
-// skippedModels are served by dedicated actions instead of the generic
-// family: assets keep the upstream integration's shapes.
-var skippedModels = map[string]bool{"asset": true}
-
-// dedicatedCreates names the action that creates records of a model whose
-// generic create is left out: a call is logged with logCall, which checks
-// the contact and the times, so a second, unchecked createCall would only
-// give bots two ways to do one thing.
-var dedicatedCreates = map[string]string{"call": "logCall"}
-
-// newFamily derives the action names of a model.
+// newFamily takes the action names of a model from its entry in planhat's
+// model table.
 func newFamily(m *planhat.Model) family {
-	f := family{model: m}
-	if n, ok := familyNames[m.Name]; ok {
-		f.singular, f.plural = n[0], n[1]
-	} else {
-		f.singular = strings.ReplaceAll(humanize(m.Title), " ", "")
-		f.plural = f.singular + "s"
-	}
-	f.key = strings.ToLower(f.plural[:1]) + f.plural[1:]
-	f.noun = strings.ToLower(m.Title)
-	switch {
-	case m.Name == "nps":
-		f.noun, f.nouns = "NPS response", "NPS responses"
-	case m.Name == "churn":
-		f.nouns = "churn records"
-	case f.plural == f.singular:
-		f.nouns = f.noun
-	default:
-		f.nouns = strings.ToLower(humanize(f.plural))
-	}
-	switch m.Name {
-	case "enduser":
-		f.nouns = "end users (contacts)"
-	case "user":
-		f.nouns = "users (your team members)"
+	f := family{model: m, singular: m.Singular, plural: m.Plural, noun: m.Noun, nouns: m.Nouns}
+	if f.plural != "" {
+		f.key = strings.ToLower(f.plural[:1]) + f.plural[1:]
 	}
 	f.group = humanize(f.plural)
 	return f
@@ -86,22 +44,23 @@ func newFamily(m *planhat.Model) family {
 func modelActions(m *planhat.Model) []*Action {
 	f := newFamily(m)
 	var out []*Action
-	if m.Supports(planhat.OpCreate) && dedicatedCreates[m.Name] == "" {
+	generic := func(op planhat.Ops) bool { return m.Supports(op) && !m.DedicatedActions.Has(op) }
+	if generic(planhat.OpCreate) {
 		out = append(out, f.createAction())
 	}
-	if m.Supports(planhat.OpGet) {
+	if generic(planhat.OpGet) {
 		out = append(out, f.getAction())
 	}
-	if m.Supports(planhat.OpUpdate) {
+	if generic(planhat.OpUpdate) {
 		out = append(out, f.updateAction())
 	}
-	if m.Supports(planhat.OpDelete) {
+	if generic(planhat.OpDelete) {
 		out = append(out, f.deleteAction())
 	}
-	if m.Supports(planhat.OpList) {
+	if generic(planhat.OpList) {
 		out = append(out, f.listAction())
 	}
-	if m.Supports(planhat.OpBulk) {
+	if generic(planhat.OpBulk) {
 		out = append(out, f.bulkAction())
 	}
 	return out
@@ -133,11 +92,8 @@ func (f family) hasKeyable(k string) bool {
 // fieldProps returns the schemas of the model's documented fields.
 func (f family) fieldProps(input bool) map[string]*jsonschema.Schema {
 	props := map[string]*jsonschema.Schema{}
-	for _, fd := range modelFields[f.model.Name] {
-		props[fd.name] = fieldSchema(fd, input)
-		if b, ok := fieldBounds[f.model.Name][fd.name]; ok && input {
-			props[fd.name].Minimum, props[fd.name].Maximum = jsonschema.Ptr(b[0]), jsonschema.Ptr(b[1])
-		}
+	for _, fd := range f.model.Fields {
+		props[fd.Name] = fieldSchema(fd, input)
 	}
 	return props
 }
@@ -210,19 +166,16 @@ func (f family) recordSchema(description string) *jsonschema.Schema {
 	return s
 }
 
-// required returns the simple required fields and the "a|b" alternatives.
+// required returns the required fields a create has no default for, and
+// the groups it needs one field of.
 func (f family) required() (simple []string, alternatives [][]string) {
 	for _, r := range f.model.Required {
-		if strings.Contains(r, "|") {
-			alternatives = append(alternatives, strings.Split(r, "|"))
-			continue
-		}
 		if _, ok := f.model.Defaults[r]; ok {
 			continue
 		}
 		simple = append(simple, r)
 	}
-	return simple, alternatives
+	return simple, f.model.RequiredOneOf
 }
 
 func (f family) requiredText() string {

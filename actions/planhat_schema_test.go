@@ -124,15 +124,17 @@ func TestPlanhatActionNames(t *testing.T) {
 	}
 }
 
+// dedicatedCreates names the hand-written action that creates the records
+// of a model whose generic create is left out (DedicatedActions), apart
+// from assets, whose whole family is hand-written.
+var dedicatedCreates = map[string]string{"call": "logCall"}
+
 func countFamilies() int {
 	n := 0
 	for _, m := range planhat.Models() {
-		if skippedModels[m.Name] {
-			continue
-		}
 		for _, op := range []planhat.Ops{planhat.OpCreate, planhat.OpGet, planhat.OpUpdate, planhat.OpDelete, planhat.OpList, planhat.OpBulk} {
-			if op == planhat.OpCreate && dedicatedCreates[m.Name] != "" {
-				continue // counted among the extras
+			if m.DedicatedActions.Has(op) {
+				continue // counted among the assets and extras
 			}
 			if m.Supports(op) {
 				n++
@@ -166,13 +168,13 @@ func TestPlanhatReturnsFreshActions(t *testing.T) {
 func TestRequiredFieldsDocumented(t *testing.T) {
 	t.Parallel()
 	for _, m := range planhat.Models() {
-		if skippedModels[m.Name] || !m.Supports(planhat.OpCreate) || dedicatedCreates[m.Name] != "" {
+		if !m.Supports(planhat.OpCreate) || m.DedicatedActions.Has(planhat.OpCreate) {
 			continue
 		}
 		simple, _ := newFamily(m).required()
 		for _, field := range simple {
-			if !slices.ContainsFunc(modelFields[m.Name], func(f fieldDoc) bool { return f.name == field }) {
-				t.Errorf("%s requires %s, which modelFields does not document", m.Name, field)
+			if !slices.ContainsFunc(m.Fields, func(f planhat.FieldDoc) bool { return f.Name == field }) {
+				t.Errorf("%s requires %s, which its Fields do not document", m.Name, field)
 			}
 		}
 	}
@@ -240,6 +242,40 @@ func TestLocatorsFollowTheModelsKeyables(t *testing.T) {
 		}
 		if strings.Contains(a.Description, "never duplicates") || strings.Contains(a.Description, "avoid duplicates") {
 			t.Errorf("%s promises duplicate-free retries its model cannot give: %s", name, a.Description)
+		}
+	}
+}
+
+// TestModelTableHasWhatActionsNeed makes a model's entry in planhat's table
+// the only thing a new model needs for its action family: names for the
+// actions and their descriptions, and a type and description on every
+// documented field.
+func TestModelTableHasWhatActionsNeed(t *testing.T) {
+	t.Parallel()
+	ident := regexp.MustCompile(`^[A-Z][A-Za-z]*$`)
+	types := []string{"string", "number", "integer", "boolean", "array", "object"}
+	for _, m := range planhat.Models() {
+		if len(modelActions(m)) == 0 {
+			continue
+		}
+		if !ident.MatchString(m.Singular) || !ident.MatchString(m.Plural) {
+			t.Errorf("%s: Singular %q and Plural %q must be CamelCase action name parts", m.Name, m.Singular, m.Plural)
+		}
+		if m.Noun == "" || m.Nouns == "" {
+			t.Errorf("%s: Noun %q and Nouns %q must both be set for descriptions", m.Name, m.Noun, m.Nouns)
+		}
+		seen := map[string]bool{}
+		for _, f := range m.Fields {
+			if seen[f.Name] {
+				t.Errorf("%s: field %q is documented twice", m.Name, f.Name)
+			}
+			seen[f.Name] = true
+			if f.Name == "" || f.Doc == "" || !slices.Contains(types, f.Type) {
+				t.Errorf("%s: field %+v needs a name, a description and one of the types %v", m.Name, f, types)
+			}
+			if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
+				t.Errorf("%s: field %s has Min %v above Max %v", m.Name, f.Name, *f.Min, *f.Max)
+			}
 		}
 	}
 }

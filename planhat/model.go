@@ -44,7 +44,8 @@ func (o Ops) String() string {
 }
 
 // Model describes one Planhat object family as data, so that the generic Resource serves it
-// and adding a model (or a custom one) needs no code.
+// and adding a model (or a custom one) needs no code: a built-in model is one entry in
+// models.go, which the client, the actions and their schemas all read.
 type Model struct {
 	// Name is the singular machine name, e.g. "company", "enduser".
 	Name string
@@ -64,8 +65,11 @@ type Model struct {
 	DefaultLimit int
 	// MaxLimit is the largest page Planhat serves; iterators page at this size.
 	MaxLimit int
-	// Required lists fields a create must carry; "a|b" means at least one of them.
+	// Required lists fields a create must carry, every one of them.
 	Required []string
+	// RequiredOneOf lists groups of fields a create must carry at least one of each, for
+	// records Planhat can tie to a contact or company in more than one way.
+	RequiredOneOf [][]string
 	// RequiredOnBulk also enforces Required on every bulk item (tickets, which Planhat
 	// otherwise drops silently).
 	RequiredOnBulk bool
@@ -76,9 +80,38 @@ type Model struct {
 	// Ops is the set of operations the model supports.
 	Ops Ops
 
+	// Singular and Plural name the records in action names (getEndUser, listEndUsers),
+	// where English or Planhat usage makes the title a poor guide.
+	Singular, Plural string
+	// Noun and Nouns name the records in action descriptions ("end user",
+	// "end users (contacts)").
+	Noun, Nouns string
+	// Fields documents the well-known fields that action schemas describe; records accept
+	// and return more.
+	Fields []FieldDoc
+	// DedicatedActions are the operations whose generic action is left out because a
+	// hand-written action serves them better (assets keep the upstream integration's
+	// shapes; a call is logged with logCall, which checks the contact and the times).
+	DedicatedActions Ops
+
 	// requiredHint is appended to a missing-required-field message, for models whose
 	// rule needs explaining; it starts with a space.
 	requiredHint string
+}
+
+// FieldDoc documents one well-known field of a model, for schemas shown to bot builders
+// and LLMs.
+type FieldDoc struct {
+	// Name is the JSON member name, e.g. "companyId".
+	Name string
+	// Type is the JSON Schema type: string, number, integer, boolean, array or object.
+	Type string
+	// Doc is the one-line description shown in schemas.
+	Doc string
+	// Ref marks a reference to another record, which accepts an _id or extid-/srcid- keyable.
+	Ref bool
+	// Min and Max are the numeric range Planhat enforces on input, when it enforces one.
+	Min, Max *float64
 }
 
 // Supports reports whether the model offers every operation in op.
@@ -86,71 +119,18 @@ func (m *Model) Supports(op Ops) bool { return m.Ops.Has(op) }
 
 func (m *Model) hasKeyable(field string) bool { return slices.Contains(m.Keyables, field) }
 
-// Models known to the client, in alphabetical order of Name.
-var (
-	// ModelAsset is /assets.
-	ModelAsset = &Model{Name: "asset", Title: "Asset", Path: "assets", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"name", "companyId"}, Ops: OpsCRUD}
-	// ModelCall is the authenticated /calls log (legacy).
-	ModelCall = &Model{Name: "call", Title: "Call", Path: "calls", Keyables: []string{"_id"}, DefaultLimit: 100, MaxLimit: 2000, Required: []string{"nr|userId|phUserId"}, Ops: OpCreate | OpGet | OpUpdate | OpDelete | OpList,
-		requiredHint: " (set Nr to the contact's phone number, or UserID, or phUserId through Extra, to the contact's Planhat _id)"}
-	// ModelCampaign is /campaigns.
-	ModelCampaign = &Model{Name: "campaign", Title: "Campaign", Path: "campaigns", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"name", "companyId"}, Ops: OpsCRUD}
-	// ModelChurn is /churn; its max page size is unverified (1,000 or 2,000), so 1,000 is used.
-	ModelChurn = &Model{Name: "churn", Title: "Churn", Path: "churn", Keyables: []string{"_id", "sourceId"}, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 1000, Required: []string{"companyId"}, Ops: OpsCRUD}
-	// ModelCompany is /companies.
-	ModelCompany = &Model{Name: "company", Title: "Company", Path: "companies", Keyables: stdKeyables, DefaultLimit: 100, MaxLimit: 5000, Required: []string{"name"}, Ops: OpsCRUD}
-	// ModelConversation is /conversations; the reserved types cannot be created over the API.
-	ModelConversation = &Model{Name: "conversation", Title: "Conversation", Path: "conversations", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 30, MaxLimit: 2000, Required: []string{"companyId|companyExternalId"}, Reserved: map[string][]string{"type": ReservedConversationTypes}, Ops: OpsCRUD}
-	// ModelCustomField is /customfields (read only here; no bulk upsert exists).
-	ModelCustomField = &Model{Name: "customfield", Title: "Custom field", Path: "customfields", Keyables: []string{"_id"}, DefaultLimit: 100, MaxLimit: 2000, Required: []string{"name", "type", "parent"}, Ops: OpsRead}
-	// ModelDeal is /deals, the newer opportunity model; served untyped through Client.Objects.
-	ModelDeal = &Model{Name: "deal", Title: "Deal", Path: "deals", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"companyId"}, Ops: OpsCRUD}
-	// ModelEndUser is /endusers (contacts).
-	ModelEndUser = &Model{Name: "enduser", Title: "End user", Path: "endusers", Keyables: stdKeyables, EmailKeyable: true, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"email|externalId|sourceId"}, Ops: OpsCRUD}
-	// ModelInvoice is /invoices; note cId and extId, and dates in days since 1970.
-	ModelInvoice = &Model{Name: "invoice", Title: "Invoice", Path: "invoices", Keyables: []string{"_id", "extId", "sourceId"}, CompanyField: "cId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"currency", "cId"}, Ops: OpsCRUD}
-	// ModelIssue is /issues; companies are referenced by the companyIds array.
-	ModelIssue = &Model{Name: "issue", Title: "Issue", Path: "issues", Keyables: []string{"_id", "sourceId"}, CompanyField: "companyIds", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"title"}, Ops: OpsCRUD}
-	// ModelLicense is /licenses.
-	ModelLicense = &Model{Name: "license", Title: "License", Path: "licenses", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"_currency", "companyId", "fromDate"}, Ops: OpsCRUD}
-	// ModelNPS is /nps.
-	ModelNPS = &Model{Name: "nps", Title: "NPS", Path: "nps", Keyables: []string{"_id", "sourceId"}, CompanyField: "cId", DefaultLimit: 100, MaxLimit: 10000, Required: []string{"email", "score"}, Ops: OpsCRUD}
-	// ModelObjective is /objectives.
-	ModelObjective = &Model{Name: "objective", Title: "Objective", Path: "objectives", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"name", "companyId"}, Ops: OpsCRUD}
-	// ModelOpportunity is /opportunities.
-	ModelOpportunity = &Model{Name: "opportunity", Title: "Opportunity", Path: "opportunities", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"companyId"}, Ops: OpsCRUD}
-	// ModelProject is /projects.
-	ModelProject = &Model{Name: "project", Title: "Project", Path: "projects", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"name", "companyId"}, Ops: OpsCRUD}
-	// ModelSale is /sales.
-	ModelSale = &Model{Name: "sale", Title: "Sale", Path: "sales", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"_currency", "companyId", "salesDate", "value"}, Ops: OpsCRUD}
-	// ModelTask is /tasks; creates default mainType to "task".
-	ModelTask = &Model{Name: "task", Title: "Task", Path: "tasks", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 500, MaxLimit: 10000, Required: []string{"mainType", "companyId"}, Defaults: map[string]any{"mainType": "task"}, Ops: OpsCRUD}
-	// ModelTimeEntry is /timeentries (hours between 0.1 and 24); served untyped.
-	ModelTimeEntry = &Model{Name: "timeentry", Title: "Time entry", Path: "timeentries", Keyables: []string{"_id"}, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Required: []string{"date", "hours"}, Ops: OpsCRUD}
-	// ModelTimesheet is /timesheets (read only here; periods are days since 1970); served untyped.
-	ModelTimesheet = &Model{Name: "timesheet", Title: "Timesheet", Path: "timesheets", Keyables: []string{"_id"}, DefaultLimit: 100, MaxLimit: 2000, Ops: OpsRead}
-	// ModelTicket is /tickets: bulk upsert (PUT), list and delete only; items need sourceId and email.
-	ModelTicket = &Model{Name: "ticket", Title: "Ticket", Path: "tickets", Keyables: []string{"_id", "sourceId"}, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 10000, Required: []string{"sourceId", "email"}, RequiredOnBulk: true, Ops: OpList | OpDelete | OpBulk,
-		requiredHint: " (Planhat silently drops tickets without email, and matches them by sourceId)"}
-	// ModelWorkflow is /workflows (read only); served untyped.
-	ModelWorkflow = &Model{Name: "workflow", Title: "Workflow", Path: "workflows", Keyables: []string{"_id"}, DefaultLimit: 100, MaxLimit: 2000, Ops: OpsRead}
-	// ModelWorkspace is /workspaces; served untyped.
-	ModelWorkspace = &Model{Name: "workspace", Title: "Workspace", Path: "workspaces", Keyables: stdKeyables, CompanyField: "companyId", DefaultLimit: 100, MaxLimit: 2000, Ops: OpsCRUD}
-	// ModelUser is /users (team members); read only here.
-	ModelUser = &Model{Name: "user", Title: "User", Path: "users", Keyables: []string{"_id", "externalId"}, DefaultLimit: 10000, MaxLimit: 10000, Required: []string{"email", "nickName", "firstName", "lastName"}, Ops: OpsRead}
-)
+// allModels is filled by builtin as the table in models.go initialises, so a model's entry
+// there is all it takes to list it.
+var allModels []*Model
 
-// ReservedConversationTypes are Planhat's built-in conversation types, which must not be
-// created over the API.
-var ReservedConversationTypes = []string{"email", "chat", "ticket", "call"}
+// builtin records m as a built-in model.
+func builtin(m *Model) *Model {
+	allModels = append(allModels, m)
+	return m
+}
 
-var stdKeyables = []string{"_id", "externalId", "sourceId"}
-
-var allModels = []*Model{
-	ModelAsset, ModelCall, ModelCampaign, ModelChurn, ModelCompany, ModelConversation,
-	ModelCustomField, ModelDeal, ModelEndUser, ModelInvoice, ModelIssue, ModelLicense, ModelNPS,
-	ModelObjective, ModelOpportunity, ModelProject, ModelSale, ModelTask, ModelTicket,
-	ModelTimeEntry, ModelTimesheet, ModelUser, ModelWorkflow, ModelWorkspace,
+func init() {
+	slices.SortFunc(allModels, func(a, b *Model) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // Models returns every built-in model, sorted by name. The slice is a copy; the models are

@@ -377,7 +377,7 @@ func groupIDs(ids []string, limit int) [][]string {
 // prepareCreate applies the model's defaults and refuses missing required fields and
 // reserved values, before anything is sent.
 func prepareCreate(m *Model, body []byte) ([]byte, error) {
-	if len(m.Required) == 0 && len(m.Defaults) == 0 && len(m.Reserved) == 0 {
+	if len(m.Required) == 0 && len(m.RequiredOneOf) == 0 && len(m.Defaults) == 0 && len(m.Reserved) == 0 {
 		return body, nil
 	}
 	var fields map[string]json.RawMessage
@@ -431,27 +431,34 @@ func prepareUpdate(m *Model, body []byte) ([]byte, error) {
 
 func checkRequired(m *Model, fields map[string]json.RawMessage, index int) error {
 	for _, req := range m.Required {
-		alts := strings.Split(req, "|")
-		ok := false
-		for _, a := range alts {
-			if !isEmptyJSON(fields[a]) {
-				ok = true
-				break
-			}
+		if err := checkOneOf(m, fields, index, []string{req}); err != nil {
+			return err
 		}
-		if !ok {
-			msg := fmt.Sprintf("%q is required", alts[0])
-			if len(alts) > 1 {
-				msg = fmt.Sprintf("one of %s is required", strings.Join(quoteAll(alts), ", "))
-			}
-			if index >= 0 {
-				msg = fmt.Sprintf("item %d: %s", index, msg)
-			}
-			msg += m.requiredHint
-			return &ValidationError{Model: m.Name, Field: alts[0], Message: msg}
+	}
+	for _, alts := range m.RequiredOneOf {
+		if err := checkOneOf(m, fields, index, alts); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// checkOneOf refuses fields that carry none of alts.
+func checkOneOf(m *Model, fields map[string]json.RawMessage, index int, alts []string) error {
+	for _, a := range alts {
+		if !isEmptyJSON(fields[a]) {
+			return nil
+		}
+	}
+	msg := fmt.Sprintf("%q is required", alts[0])
+	if len(alts) > 1 {
+		msg = fmt.Sprintf("one of %s is required", strings.Join(quoteAll(alts), ", "))
+	}
+	if index >= 0 {
+		msg = fmt.Sprintf("item %d: %s", index, msg)
+	}
+	msg += m.requiredHint
+	return &ValidationError{Model: m.Name, Field: alts[0], Message: msg}
 }
 
 func checkReserved(m *Model, fields map[string]json.RawMessage, index int) error {
