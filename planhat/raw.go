@@ -53,7 +53,7 @@ func (r *Resource[T]) checkRaw(req *request, resp *response, want byte, typed an
 	if len(body) == 0 {
 		return json.RawMessage("null"), nil
 	}
-	if (body[0] == want || string(body) == "null") && json.Valid(body) {
+	if (body[0] == want || string(body) == "null") && validJSON(body) {
 		return json.RawMessage(body), nil
 	}
 	if err := r.c.decode(req, resp, typed); err != nil {
