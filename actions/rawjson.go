@@ -85,7 +85,11 @@ func valueEnd(b []byte, i int) (int, error) {
 		return 0, errors.New("unterminated object or array")
 	}
 	j := i
-	for j < len(b) && !bytes.ContainsRune([]byte(",}] \t\n\r"), rune(b[j])) {
+	for j < len(b) {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j, nil
+		}
 		j++
 	}
 	return j, nil
