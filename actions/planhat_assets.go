@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 
@@ -110,11 +111,6 @@ func assetOut(o planhat.Object) AssetOutput {
 	return out
 }
 
-func usageOf(o planhat.Object) map[string]any {
-	u, _ := o["usage"].(map[string]any)
-	return u
-}
-
 // str returns v as a string when it is one (Planhat fields are loosely typed).
 func str(v any) string {
 	s, _ := v.(string)
@@ -168,35 +164,34 @@ func assetActions() []*Action {
 
 	get := NewPlanhat("getAsset", "Get Asset",
 		"Gets one asset from Planhat, with its custom fields and usage metrics. Pick it with assetId: its _id, extid-<externalId> or srcid-<sourceId>.",
-		func(ctx context.Context, c *planhat.Client, in AssetIDInput) (AssetDetail, error) {
-			rec, err := c.Objects(m).Get(ctx, planhat.ID(in.AssetID))
+		func(ctx context.Context, c *planhat.Client, in AssetIDInput) (json.RawMessage, error) {
+			// Rewritten from Planhat's bytes into AssetDetail's shape,
+			// without decoding the record into a map.
+			raw, err := c.Objects(m).GetRaw(ctx, planhat.ID(in.AssetID))
 			if err != nil {
-				return AssetDetail{}, err
+				return nil, err
 			}
-			return AssetDetail{AssetOutput: assetOut(rec), Usage: usageOf(rec)}, nil
-		}, ReadOnly(), InGroup("Assets"))
+			return assetDetailJSON(raw)
+		}, WithOutputSchema(mustSchema[AssetDetail]()), ReadOnly(), InGroup("Assets"))
 	requireID(get, "assetId")
 
 	list := NewPlanhat("listAssets", "List Assets",
 		"Lists assets from Planhat, optionally only those of one company (companyId), one page at a time: limit 1 to 2000 (default 100), offset to page, "+
 			"sort by a field (prefix - for descending) and select fields (comma-separated).",
-		func(ctx context.Context, c *planhat.Client, in ListAssetsInput) (ListAssetsOutput, error) {
+		func(ctx context.Context, c *planhat.Client, in ListAssetsInput) (json.RawMessage, error) {
 			opts, err := listInput{CompanyID: in.CompanyID, Limit: in.Limit, Offset: in.Offset, Sort: in.Sort, Select: in.Select}.options()
 			if err != nil {
-				return ListAssetsOutput{}, err
+				return nil, err
 			}
-			recs, err := c.Objects(m).List(ctx, opts)
+			// Rewritten from Planhat's bytes into ListAssetsOutput's shape:
+			// decoding the page into maps and encoding it again was most of
+			// the CPU of the busiest action.
+			page, err := c.Objects(m).ListRaw(ctx, opts)
 			if err != nil {
-				return ListAssetsOutput{}, err
+				return nil, err
 			}
-			out := ListAssetsOutput{Assets: make([]ListedAsset, 0, len(recs))}
-			for _, r := range recs {
-				a := assetOut(r)
-				out.Assets = append(out.Assets, ListedAsset{ID: a.ID, Name: a.Name, CompanyID: a.CompanyID, CompanyName: a.CompanyName,
-					ExternalID: a.ExternalID, SourceID: a.SourceID, Custom: a.Custom, Usage: usageOf(r)})
-			}
-			return out, nil
-		}, ReadOnly(), InGroup("Assets"))
+			return assetListJSON(page)
+		}, WithOutputSchema(mustSchema[ListAssetsOutput]()), ReadOnly(), InGroup("Assets"))
 	pagingBounds(list.Input, m)
 
 	del := NewPlanhat("deleteAsset", "Delete Asset",

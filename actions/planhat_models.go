@@ -289,16 +289,18 @@ func (f family) getAction() *Action {
 	desc := fmt.Sprintf("Gets one %s from Planhat by %s%s. Fails with not_found when no such record exists.",
 		f.noun, f.keyablesText(), f.otherKeysText())
 	return NewPlanhat("get"+f.singular, "Get "+humanize(f.singular), desc,
-		func(ctx context.Context, c *planhat.Client, in locator) (map[string]any, error) {
+		func(ctx context.Context, c *planhat.Client, in locator) (json.RawMessage, error) {
 			id, err := in.resolve()
 			if err != nil {
 				return nil, err
 			}
-			rec, err := c.Objects(model).Get(ctx, id)
+			// Rewritten from Planhat's bytes: decoding into a map and
+			// encoding it again was most of a get's CPU.
+			raw, err := c.Objects(model).GetRaw(ctx, id)
 			if err != nil {
 				return nil, err
 			}
-			return recordOut(rec), nil
+			return recordJSON(raw)
 		},
 		WithInputSchema(f.locatorSchema("get")), WithOutputSchema(f.recordSchema("The "+f.noun+".")), ReadOnly(), InGroup(f.group))
 }
@@ -448,24 +450,22 @@ func (f family) listAction() *Action {
 	}
 	desc += " sort with sort (prefix - for descending), pick fields with select, and pass other Planhat filters in filters."
 	return NewPlanhat("list"+f.plural, "List "+f.group, desc,
-		func(ctx context.Context, c *planhat.Client, in listInput) (map[string]any, error) {
+		func(ctx context.Context, c *planhat.Client, in listInput) (json.RawMessage, error) {
 			opts, err := in.options()
 			if err != nil {
 				return nil, err
 			}
-			recs, err := c.Objects(model).List(ctx, opts)
+			// Rewritten from Planhat's bytes: decoding a page into maps and
+			// encoding them again was most of a list's CPU.
+			page, err := c.Objects(model).ListRaw(ctx, opts)
 			if err != nil {
 				return nil, err
 			}
-			out := map[string]any{key: recordsOut(recs), "count": len(recs)}
 			limit := in.Limit
 			if limit == 0 {
 				limit = model.DefaultLimit
 			}
-			if len(recs) > 0 && len(recs) >= limit {
-				out["nextOffset"] = in.Offset + len(recs)
-			}
-			return out, nil
+			return listJSON(page, key, func(n int) (int, bool) { return in.Offset + n, n > 0 && n >= limit })
 		},
 		WithInputSchema(f.listSchema()), WithOutputSchema(f.listOutputSchema()), ReadOnly(), InGroup(f.group))
 }
@@ -605,14 +605,6 @@ func recordOut(o planhat.Object) map[string]any {
 			k = "id"
 		}
 		out[k] = v
-	}
-	return out
-}
-
-func recordsOut(objs []planhat.Object) []map[string]any {
-	out := make([]map[string]any, len(objs))
-	for i, o := range objs {
-		out[i] = recordOut(o)
 	}
 	return out
 }
