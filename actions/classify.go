@@ -151,7 +151,7 @@ func classify(err error, w *Wording) classified {
 			"extid-<externalId> or srcid-<sourceId>, and belong to the tenant of the configured token.")
 	case errors.Is(err, planhat.ErrRateLimited):
 		out := c(CodeRateLimited, "")
-		out.RetryAfter = retryAfter(err)
+		out.RetryAfter, _ = planhat.RetryAfter(err)
 		wait := "wait a minute"
 		if out.RetryAfter > 0 {
 			wait = "wait " + roundUp(out.RetryAfter)
@@ -188,12 +188,6 @@ func classify(err error, w *Wording) classified {
 func internal(err error, w *Wording) classified {
 	return classified{Error: Error{Code: CodeInternal, Err: err,
 		Message: "An unexpected error occurred in " + w.Where + ". Try again; if it keeps happening, report it to " + w.Operator + "."}}
-}
-
-// retryAfter is the wait Planhat or the limiter asked for, when known.
-func retryAfter(err error) time.Duration {
-	d, _ := planhat.RetryAfter(err)
-	return d
 }
 
 // roundUp renders d in whole seconds, never "0 seconds".

@@ -121,5 +121,12 @@ func (c Code) Spec() CodeSpec {
 	return s
 }
 
+// Known reports whether c is in the table; Spec treats other codes (from a
+// newer server, say) as internal.
+func (c Code) Known() bool {
+	_, ok := codeIndex[c]
+	return ok
+}
+
 // Codes returns the table of every error code, for documentation.
 func Codes() []CodeSpec { return append([]CodeSpec(nil), codeTable...) }

@@ -3,7 +3,6 @@ package actions
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"time"
 )
@@ -167,15 +166,4 @@ func logOutcome(ctx context.Context, logger *slog.Logger, inv Invocation, e *Err
 		attrs = append(attrs, "error", e.Err.Error())
 	}
 	logger.Log(ctx, level, msg, attrs...)
-}
-
-// AsError returns err as an *Error, classifying it when it is not one yet.
-func AsError(err error, w *Wording) *Error {
-	if err == nil {
-		return nil
-	}
-	if e, ok := errors.AsType[*Error](err); ok {
-		return e
-	}
-	return Classify(err, w)
 }

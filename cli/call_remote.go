@@ -30,8 +30,8 @@ const (
 // to call's exit status through the code table; status, the HTTP status
 // when there is one, places codes this version does not know.
 func exitCodeFor(code actions.Code, retryable bool, status int) int {
-	if spec := code.Spec(); spec.Code == code && spec.HTTPStatus != 0 && knownCode(spec.Code) {
-		return spec.Exit
+	if code.Known() {
+		return code.Spec().Exit
 	}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
@@ -40,17 +40,6 @@ func exitCodeFor(code actions.Code, retryable bool, status int) int {
 		return exitUpstream
 	}
 	return exitInput
-}
-
-// knownCode reports whether code is in the table (Spec falls back to
-// internal's properties for unknown codes).
-func knownCode(code actions.Code) bool {
-	for _, c := range actions.Codes() {
-		if c.Code == code {
-			return true
-		}
-	}
-	return false
 }
 
 // exitCodesHelp is the exit-status table shown by call --help and kept in

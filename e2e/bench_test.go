@@ -1,42 +1,16 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"io"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/planhat"
 )
-
-// benchRequest builds the exact action_triggered request Botpress sends for
-// getCompany, so the loop measures planbridge, not request building.
-func benchRequest(b *testing.B, s *stack, companyID string) func() *http.Request {
-	cfg := base64.StdEncoding.EncodeToString(mustJSON(s.config))
-	body := mustJSON(map[string]any{"type": "getCompany", "input": map[string]any{"id": companyID}})
-	header := http.Header{}
-	for k, v := range map[string]string{
-		botpress.HeaderOperation: "action_triggered", botpress.HeaderBotID: s.bp.BotID, botpress.HeaderBotUserID: s.bp.BotUserID,
-		botpress.HeaderIntegrationID: s.bp.IntegrationID, botpress.HeaderIntegrationAlias: s.bp.IntegrationAlias,
-		botpress.HeaderWebhookID: s.bp.WebhookID, botpress.HeaderConfiguration: cfg, "Content-Type": "application/json",
-	} {
-		header.Set(k, v)
-	}
-	return func() *http.Request {
-		req, err := http.NewRequest(http.MethodPost, s.door, bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header = header.Clone()
-		return req
-	}
-}
 
 func doBench(b *testing.B, client *http.Client, req *http.Request) {
 	resp, err := client.Do(req)
@@ -59,7 +33,7 @@ func doBench(b *testing.B, client *http.Client, req *http.Request) {
 func BenchmarkActionTriggered(b *testing.B) {
 	s := newStack(b)
 	companyID := s.firstID(b, "companies")
-	newReq := benchRequest(b, s, companyID)
+	newReq := botpressRequest(b, s, "getCompany", map[string]any{"id": companyID})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	ctx := context.Background()
 
@@ -106,7 +80,7 @@ func BenchmarkActionTriggered(b *testing.B) {
 func BenchmarkActionTriggeredParallel(b *testing.B) {
 	s := newStack(b)
 	companyID := s.firstID(b, "companies")
-	newReq := benchRequest(b, s, companyID)
+	newReq := botpressRequest(b, s, "getCompany", map[string]any{"id": companyID})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.SetParallelism(4)
 	b.ResetTimer()

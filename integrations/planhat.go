@@ -412,8 +412,7 @@ func (p *Planhat) Action(ctx context.Context, req *botpress.Request, name string
 func ActionError(e *actions.Error) error {
 	var be *botpress.Error
 	switch {
-	case e.Code == actions.CodeInvalidInput && len(e.Fields) > 0, e.Code == actions.CodeUnknownAction,
-		errors.As(e, new(*actions.InputError)):
+	case e.Code == actions.CodeUnknownAction, errors.As(e, new(*actions.InputError)):
 		be = botpress.InvalidPayloadError(e.Message)
 	case e.Code == actions.CodeRateLimited:
 		be = botpress.NewError(http.StatusTooManyRequests, botpress.TypeRateLimited, e.Message)
