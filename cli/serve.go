@@ -216,10 +216,11 @@ func (c *serveCmd) Run(env *Env) error {
 	// One limiter per token and base URL for the whole server: the REST
 	// door's client and the Botpress installations of the same token
 	// spend one budget, and a 429 pauses them all.
-	limiters := planhat.NewLimiters(planhat.DefaultRateLimit())
+	budget := planhat.DefaultRateLimit()
 	if rateLimit != nil {
-		limiters = planhat.NewLimiters(*rateLimit)
+		budget = *rateLimit
 	}
+	limiters := planhat.NewLimiters(budget)
 	var restDeps actions.Deps
 	if strings.TrimSpace(flags.PlanhatToken) != "" {
 		lim, release := limiters.Acquire(flags.PlanhatToken, strings.TrimRight(cmp.Or(defaultAPIURL, integrations.DefaultPlanhatAPIURL), "/"))
@@ -281,7 +282,6 @@ func (c *serveCmd) Run(env *Env) error {
 			DefaultAPIURL:       defaultAPIURL,
 			DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
 			UserAgent:           "planbridge/" + Version,
-			RateLimit:           rateLimit,
 			Limiters:            limiters,
 		},
 	})

@@ -76,8 +76,9 @@ func (b Botpress) door(name string, integration botpress.Integration, logger *sl
 }
 
 // New builds the server's handler from opts. It refuses a registry whose
-// actions need a dependency no door can provide, and logs the actions the
-// REST door cannot serve for lack of configuration.
+// actions need a dependency no door can provide; REST calls of actions
+// whose needs opts.REST lacks answer not_configured (serve warns of that
+// at start-up, where it knows which setting is missing).
 func New(opts Options) (*httpapi.Server, error) {
 	if opts.Registry == nil {
 		return nil, errors.New("server: Options.Registry is required")
@@ -97,10 +98,6 @@ func New(opts Options) (*httpapi.Server, error) {
 	// installation, so it provides whatever the Planhat actions need.
 	if unmet := opts.Registry.Unmet(actions.NeedPlanhat); len(unmet) > 0 {
 		return nil, fmt.Errorf("server: no door provides what %s needs (%s)", unmet[0].Name, unmet[0].Needs&^actions.NeedPlanhat)
-	}
-	if unmet := opts.Registry.Unmet(opts.REST.Provides()); len(unmet) > 0 {
-		opts.Logger.Warn("the REST door cannot run some actions until the server is configured for them",
-			"actions", len(unmet), "first", unmet[0].Name, "needs", unmet[0].Needs.String(), "set", "PLANHAT_TOKEN")
 	}
 
 	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: opts.Registry, Deps: opts.REST, Version: opts.Version, Logger: opts.Logger})
