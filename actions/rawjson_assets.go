@@ -67,23 +67,13 @@ func (w *rewriter) asset(dst, b []byte, i int, fields []assetField) ([]byte, int
 				v = alt
 			}
 		}
-		var val []byte
-		switch {
-		case f.object && isNonEmptyObject(v):
-			if val, _, err = w.object(nil, v, 0, false); err != nil {
-				return nil, 0, err
-			}
-		case !f.object && isString(v) && string(v) != `""`:
-			if val, err = appendString(nil, v); err != nil {
-				return nil, 0, err
-			}
-		}
-		if val == nil && !f.always {
+		object := f.object && isNonEmptyObject(v)
+		str := !f.object && isString(v) && string(v) != `""`
+		if !object && !str && !f.always {
 			continue
 		}
-		if val == nil {
-			val = []byte(`""`)
-		}
+		// The member is written straight into dst: no value is built apart
+		// and copied, which on a page of records was an allocation each.
 		if !first {
 			dst = append(dst, ',')
 		}
@@ -91,7 +81,18 @@ func (w *rewriter) asset(dst, b []byte, i int, fields []assetField) ([]byte, int
 		dst = append(dst, '"')
 		dst = append(dst, f.out...)
 		dst = append(dst, '"', ':')
-		dst = append(dst, val...)
+		switch {
+		case object:
+			if dst, _, err = w.object(dst, v, 0, false); err != nil {
+				return nil, 0, err
+			}
+		case str:
+			if dst, err = appendString(dst, v); err != nil {
+				return nil, 0, err
+			}
+		default:
+			dst = append(dst, `""`...)
+		}
 	}
 	return append(dst, '}'), next, nil
 }
