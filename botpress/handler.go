@@ -293,7 +293,12 @@ func (h *handler) dispatch(w http.ResponseWriter, r *http.Request, req *Request)
 	if answer == nil {
 		answer = struct{}{}
 	}
-	body, err := json.Marshal(answer)
+	var body []byte
+	if ar, ok := answer.(ActionResult); ok {
+		body, err = ar.encode()
+	} else {
+		body, err = json.Marshal(answer)
+	}
 	if err != nil {
 		return h.writeFailure(ctx, w, req.RequestID, fmt.Errorf("encode %s answer: %w", req.Operation, err), req.Logger)
 	}

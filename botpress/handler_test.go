@@ -341,3 +341,22 @@ func TestHandlerAuthenticate(t *testing.T) {
 		t.Errorf("authenticated = %v %v", resp, err)
 	}
 }
+
+// TestCompactJSONOutputIsCopied proves a CompactJSON output reaches the
+// wire byte for byte, exactly as json.Marshal wrote the same output as a
+// json.RawMessage before, big numbers included.
+func TestCompactJSONOutputIsCopied(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	resp, err := r.bp.CallAction(t.Context(), r.url, validConfig, "compact", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(botpress.ActionResult{Output: json.RawMessage(compactOutput), Meta: botpress.ActionMeta{Cost: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 || string(resp.Body) != string(want) {
+		t.Errorf("answer = %d %s, want 200 %s", resp.Status, resp.Body, want)
+	}
+}

@@ -75,6 +75,10 @@ func (ti *testIntegration) Ping(_ context.Context, req *botpress.Request) error 
 	return nil
 }
 
+// compactOutput is what the "compact" action returns as botpress.CompactJSON:
+// compact JSON in encoding/json's escaping, as the action pipeline writes it.
+const compactOutput = `{"b":"x\u003cy ☃","a":[1,2.5,null],"big":9007199254740993}`
+
 func (ti *testIntegration) Action(ctx context.Context, req *botpress.Request, name string, input json.RawMessage) (any, error) {
 	ti.record(req, input)
 	switch name {
@@ -85,6 +89,9 @@ func (ti *testIntegration) Action(ctx context.Context, req *botpress.Request, na
 		return map[string]int{"n": 1}, nil
 	case "nothing":
 		return nil, nil
+	case "compact":
+		req.SetCost(2)
+		return botpress.CompactJSON(compactOutput), nil
 	case "waitForDeadline":
 		<-ctx.Done()
 		return nil, ctx.Err()

@@ -398,7 +398,8 @@ func (p *Planhat) Action(ctx context.Context, req *botpress.Request, name string
 	if failure != nil {
 		return nil, ActionError(failure)
 	}
-	return out, nil
+	// The pipeline's output is compact JSON already; the door copies it.
+	return botpress.CompactJSON(out), nil
 }
 
 // ActionError turns a failed call into what Botpress should see: input
