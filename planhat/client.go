@@ -592,7 +592,7 @@ func (c *Client) send(ctx context.Context, req *request, release func()) (*respo
 	if !wanted {
 		limit = maxErrorBodyBytes
 	}
-	data, err := io.ReadAll(io.LimitReader(hresp.Body, int64(limit)+1))
+	data, err := readBody(hresp.Body, limit)
 	if err != nil {
 		return nil, scrubURLError(err)
 	}
@@ -604,6 +604,32 @@ func (c *Client) send(ctx context.Context, req *request, release func()) (*respo
 		data = data[:limit]
 	}
 	return &response{status: hresp.StatusCode, body: data, rl: parseRateLimit(hresp.Header), contentType: hresp.Header.Get("Content-Type")}, nil
+}
+
+// readBufs are the buffers answers are read into: a page of records is
+// tens of kilobytes read in chunks of unknown total (Planhat and the
+// emulator may answer chunked), and growing a fresh buffer for every
+// answer allocated about three times the page.
+var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledReadBuf bounds the buffers kept for reuse, so one huge answer
+// does not stay in memory.
+const maxPooledReadBuf = 1 << 20
+
+// readBody reads at most limit+1 bytes of body into a slice of its own.
+func readBody(body io.Reader, limit int) ([]byte, error) {
+	buf := readBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledReadBuf {
+			buf.Reset()
+			readBufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(body, int64(limit)+1)); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // transportHint says what to do about a call that got no answer: a per-attempt timeout
