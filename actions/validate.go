@@ -214,10 +214,6 @@ func (v *validator) array(s *jsonschema.Schema, arr []any, path string) {
 }
 
 func (v *validator) object(s *jsonschema.Schema, obj map[string]any, path string) {
-	required := map[string]bool{}
-	for _, r := range s.Required {
-		required[r] = true
-	}
 	for _, name := range s.Required {
 		if x, ok := obj[name]; !ok || x == nil {
 			v.add(joinPath(path, name), "required")
@@ -229,13 +225,13 @@ func (v *validator) object(s *jsonschema.Schema, obj map[string]any, path string
 		x := obj[name]
 		ps, known := s.Properties[name]
 		if x == nil && (known || !closed) {
-			if !required[name] {
+			if !slices.Contains(s.Required, name) {
 				// Optional and empty: treat as absent.
 				delete(obj, name)
 			}
 			continue
 		}
-		if x == "" && known && !required[name] && (ps.Pattern != "" || (ps.MinLength != nil && *ps.MinLength > 0)) {
+		if x == "" && known && !slices.Contains(s.Required, name) && (ps.Pattern != "" || (ps.MinLength != nil && *ps.MinLength > 0)) {
 			// An optional field that cannot be empty was left empty (the
 			// Botpress Studio sends "" for untouched text fields): absent.
 			delete(obj, name)
@@ -261,9 +257,19 @@ func (v *validator) object(s *jsonschema.Schema, obj map[string]any, path string
 	}
 }
 
+// emptySchemas caches isEmptySchema: comparing a whole Schema by
+// reflection on every object of every call was a tenth of validation, and
+// schemas do not change once registered.
+var emptySchemas sync.Map // *jsonschema.Schema -> bool
+
 // isEmptySchema reports whether s is {} (so {"not":{}} is the false schema).
 func isEmptySchema(s *jsonschema.Schema) bool {
-	return reflect.ValueOf(*s).IsZero()
+	if v, ok := emptySchemas.Load(s); ok {
+		return v.(bool)
+	}
+	empty := reflect.ValueOf(*s).IsZero()
+	emptySchemas.Store(s, empty)
+	return empty
 }
 
 func schemaTypes(s *jsonschema.Schema) []string {
