@@ -76,15 +76,15 @@ const DefaultMaxAttempts = 25
 
 // Item is an outbox item as stored.
 type Item struct {
-	ID          int64     `json:"id"`
-	Kind        string    `json:"kind"`
-	Dest        string    `json:"dest"`
-	Key         string    `json:"key,omitempty"`
-	Coalesce    string    `json:"coalesce,omitempty"`
-	Payload     []byte    `json:"payload"`
-	State       State     `json:"state"`
-	Attempts    int       `json:"attempts"`
-	MaxAttempts int       `json:"maxAttempts"`
+	ID          int64  `json:"id"`
+	Kind        string `json:"kind"`
+	Dest        string `json:"dest"`
+	Key         string `json:"key,omitempty"`
+	Coalesce    string `json:"coalesce,omitempty"`
+	Payload     []byte `json:"payload"`
+	State       State  `json:"state"`
+	Attempts    int    `json:"attempts"`
+	MaxAttempts int    `json:"maxAttempts"`
 	// Alone asks the deliverer to send the item on its own (it failed inside a batch).
 	Alone       bool      `json:"alone,omitempty"`
 	RunAt       time.Time `json:"runAt"`
@@ -106,13 +106,13 @@ type Enqueued struct {
 
 // Conversation is a bot conversation the relay logs to Planhat.
 type Conversation struct {
-	Dest         string    `json:"dest"`
-	ID           string    `json:"id"`
-	CompanyID    string    `json:"companyId,omitempty"`
-	EndUserEmail string    `json:"endUserEmail,omitempty"`
-	EndUserName  string    `json:"endUserName,omitempty"`
-	BotName      string    `json:"botName,omitempty"`
-	Subject      string    `json:"subject,omitempty"`
+	Dest         string `json:"dest"`
+	ID           string `json:"id"`
+	CompanyID    string `json:"companyId,omitempty"`
+	EndUserEmail string `json:"endUserEmail,omitempty"`
+	EndUserName  string `json:"endUserName,omitempty"`
+	BotName      string `json:"botName,omitempty"`
+	Subject      string `json:"subject,omitempty"`
 	// EndUserID is the Planhat contact found for EndUserEmail, once resolved.
 	EndUserID string `json:"endUserId,omitempty"`
 	// ResolvedCompanyID is the company found for the contact when CompanyID was not given.
