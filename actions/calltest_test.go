@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/relay"
 )
 
 // testWording is the Botpress door's wording, so the parity goldens keep
@@ -19,6 +20,13 @@ var testWording = Wording{
 
 type testPlanhatKey struct{}
 
+type testRelayKey struct{}
+
+// withRelay carries the durable intake to testCall.
+func withRelay(ctx context.Context, r *relay.Relay) context.Context {
+	return context.WithValue(ctx, testRelayKey{}, r)
+}
+
 // withPlanhat carries a Planhat client to testCall, so table tests can
 // pick the client per case.
 func withPlanhat(ctx context.Context, c *planhat.Client) context.Context {
@@ -29,7 +37,8 @@ func withPlanhat(ctx context.Context, c *planhat.Client) context.Context {
 // withPlanhat stored in ctx, and returns the error as a plain error.
 func (r *Registry) testCall(ctx context.Context, name string, input json.RawMessage) (json.RawMessage, error) {
 	c, _ := ctx.Value(testPlanhatKey{}).(*planhat.Client)
-	out, e := r.Invoke(ctx, Invocation{Door: "test", Action: name, Input: input, Deps: Deps{Planhat: c}, Wording: &testWording})
+	rl, _ := ctx.Value(testRelayKey{}).(*relay.Relay)
+	out, e := r.Invoke(ctx, Invocation{Door: "test", Action: name, Input: input, Deps: Deps{Planhat: c, Relay: rl}, Wording: &testWording})
 	if e != nil {
 		return nil, e
 	}

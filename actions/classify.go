@@ -11,7 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/planbridge/planbridge/outbox"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/relay"
 )
 
 // Wording is how one door tells its callers where a setting lives and
@@ -87,6 +89,9 @@ func classify(err error, w *Wording) classified {
 		apiErr     *planhat.APIError
 		panicErr   *PanicError
 		missingErr *MissingDepsError
+		fullErr    *outbox.FullError
+		relayInput *relay.InputError
+		relayCfg   *relay.ConfigError
 	)
 	c := func(code Code, msg string) classified {
 		return classified{Error: Error{Code: code, Message: msg, Err: err}}
@@ -96,6 +101,16 @@ func classify(err error, w *Wording) classified {
 		out := c(CodeInvalidInput, "The input is invalid: "+inputErr.details()+". Fix it and call "+cmp.Or(inputErr.Action, "the action")+" again.")
 		out.Fields = inputErr.Fields
 		return out
+	case errors.As(err, &relayInput):
+		out := c(CodeInvalidInput, "The input is invalid: "+relayInput.Error()+". Fix it and call the action again.")
+		out.Fields = []FieldError{{Field: relayInput.Field, Message: relayInput.Message}}
+		return out
+	case errors.As(err, &fullErr):
+		out := c(CodeBacklogFull, fullErr.Error()+".")
+		out.RetryAfter = fullErr.RetryAfter
+		return out
+	case errors.As(err, &relayCfg):
+		return c(CodeInvalidConfig, "planbridge cannot log this: "+relayCfg.Error()+".")
 	case errors.As(err, &unknownErr):
 		msg := "Unknown action " + quote(unknownErr.Name) + ": "
 		if unknownErr.Suggestion != "" {
@@ -106,6 +121,9 @@ func classify(err error, w *Wording) classified {
 		return c(CodeUnknownAction, msg)
 	case errors.As(err, &panicErr):
 		return internal(err, w)
+	case errors.As(err, &missingErr) && missingErr.Missing&NeedRelay != 0 && missingErr.Missing&NeedPlanhat == 0:
+		return c(CodeNotConfigured, "This action stores its work durably for delivery, and "+w.Where+" has no store here: "+
+			"run it through planbridge serve (REST, Botpress) or planbridge call, which open PLANBRIDGE_DB.")
 	case errors.As(err, &missingErr), errors.Is(err, planhat.ErrNoToken):
 		if missingErr != nil && missingErr.Missing&NeedPlanhat == 0 {
 			return internal(err, w)

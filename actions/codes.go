@@ -36,6 +36,9 @@ const (
 	CodeInvalidConfig Code = "invalid_config"
 	// CodeInternal: a fault on our side.
 	CodeInternal Code = "internal"
+	// CodeBacklogFull: planbridge's outbox holds as much undelivered work as
+	// it is allowed to; new work is refused until it drains.
+	CodeBacklogFull Code = "backlog_full"
 
 	// CodeUnauthenticated: the caller presented no valid API key.
 	CodeUnauthenticated Code = "unauthenticated"
@@ -94,6 +97,7 @@ var codeTable = []CodeSpec{
 	{CodeUpstreamTimeout, http.StatusGatewayTimeout, true, true, ExitTryLater, "Planhat did not answer in time"},
 	{CodeUpstreamError, http.StatusBadGateway, true, true, ExitTryLater, "Planhat failed or could not be reached"},
 	{CodeCanceled, http.StatusServiceUnavailable, true, false, ExitTryLater, "the call was canceled before it finished"},
+	{CodeBacklogFull, http.StatusServiceUnavailable, true, true, ExitTryLater, "the outbox is full; Planhat is not keeping up"},
 	{CodeInternal, http.StatusInternalServerError, false, false, ExitInternal, "a fault on planbridge's side"},
 	{CodeUnauthenticated, http.StatusUnauthorized, false, true, ExitConfig, "no valid API key"},
 	{CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, false, true, ExitInput, "the body is not JSON"},

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/relay"
 )
 
 // Need is a set of dependencies an action requires; a door compares the
@@ -14,10 +15,12 @@ type Need uint8
 const (
 	// NeedPlanhat: a Planhat client (Deps.Planhat).
 	NeedPlanhat Need = 1 << iota
+	// NeedRelay: the durable intake of conversation logs and activities (Deps.Relay).
+	NeedRelay
 )
 
 // needNames names each dependency in messages, in bit order.
-var needNames = []string{"a Planhat client"}
+var needNames = []string{"a Planhat client", "the durable outbox (a store)"}
 
 // String lists the dependencies, e.g. "a Planhat client".
 func (n Need) String() string {
@@ -42,6 +45,9 @@ func (n Need) String() string {
 type Deps struct {
 	// Planhat is the Planhat client the Planhat actions call.
 	Planhat *planhat.Client
+	// Relay stores conversation logs and activities for the outbox to
+	// deliver; doors with a store (serve, call) provide it.
+	Relay *relay.Relay
 }
 
 // Provides returns the set of dependencies d holds.
@@ -49,6 +55,9 @@ func (d Deps) Provides() Need {
 	var n Need
 	if d.Planhat != nil {
 		n |= NeedPlanhat
+	}
+	if d.Relay != nil {
+		n |= NeedRelay
 	}
 	return n
 }

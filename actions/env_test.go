@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/internal/golden"
+	"github.com/planbridge/planbridge/outbox"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/relay"
+	"github.com/planbridge/planbridge/store/sqlitestore"
 )
 
 // env is one emulated Planhat tenant, a client for it and the Planhat
@@ -21,6 +24,7 @@ type env struct {
 	client *planhat.Client
 	reg    *Registry
 	ctx    context.Context
+	outbox *outbox.Outbox
 }
 
 // newEnv starts an emulator and a client without retries or pacing, so
@@ -33,7 +37,42 @@ func newEnv(tb testing.TB, opts ...planhatemu.Option) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{srv: srv, client: c, reg: reg, ctx: withPlanhat(context.Background(), c)}
+	ob, rl := newRelay(tb)
+	return &env{srv: srv, client: c, reg: reg, ctx: withRelay(withPlanhat(context.Background(), c), rl), outbox: ob}
+}
+
+// newRelay is the durable intake over a store of the test's own, with
+// delivery clients as fast as newClient's.
+func newRelay(tb testing.TB) (*outbox.Outbox, *relay.Relay) {
+	tb.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "actions.db"), sqlitestore.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	ob, err := outbox.New(outbox.Options{Store: st})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rl, err := relay.New(relay.Options{Store: st, Outbox: ob, NewClient: func(c planhat.Credentials) (*planhat.Client, error) {
+		return planhat.NewClient(planhat.Options{Token: c.Token, BaseURL: c.BaseURL, AnalyticsURL: c.AnalyticsURL, TenantToken: c.TenantToken,
+			RateLimit: &planhat.RateLimit{Unlimited: true}, Retry: &planhat.RetryPolicy{MaxRetries: 0}})
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for k, d := range rl.Deliverers() {
+		ob.Register(k, d)
+	}
+	return ob, rl
+}
+
+// deliver runs the outbox once, so what the relay stored reaches the emulator.
+func (e *env) deliver(tb testing.TB) {
+	tb.Helper()
+	if held, err := e.outbox.Drain(context.Background()); err != nil || !held {
+		tb.Fatalf("delivering: %v, %v", held, err)
+	}
 }
 
 // newClient builds a client for srv with its own limiter (so a 429 in one

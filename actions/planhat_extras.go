@@ -25,6 +25,7 @@ func extraActions() []*Action {
 		findCompanyAction(), findEndUserByEmailAction(), findUserByEmailAction(),
 		logNoteAction(), createTicketAction(), logCallAction(),
 		trackActivityAction(), trackActivitiesAction(), pushMetricsAction(),
+		logConversationAction(),
 	}
 }
 
@@ -402,7 +403,8 @@ func (in ActivityInput) activity(path string) (planhat.Activity, error) {
 
 // TrackOutput is the result of the tracking actions.
 type TrackOutput struct {
-	Accepted int `json:"accepted" jsonschema:"How many activities Planhat accepted for processing."`
+	Accepted int  `json:"accepted" jsonschema:"How many activities were stored for delivery."`
+	Queued   bool `json:"queued" jsonschema:"Always true: the activities are stored durably and the outbox delivers them to Planhat in bulk."`
 }
 
 func tuneActivitySchema(props map[string]*jsonschema.Schema) {
@@ -412,19 +414,22 @@ func tuneActivitySchema(props map[string]*jsonschema.Schema) {
 }
 
 func trackActivityAction() *Action {
-	a := NewPlanhat("trackActivity", "Track Activity",
+	a := NewWith("trackActivity", "Track Activity",
 		"Records one user activity (engagement event) in Planhat, e.g. that a customer talked to the bot; it counts towards the contact's and "+
 			"company's engagement. Identify the contact by email or externalId. Needs the tenant token in the configuration. "+
+			"The activity is stored durably and delivered with others in one bulk call within seconds, so tracking never waits for Planhat's rate limit. "+
 			"For many events at once use trackActivities.",
-		func(ctx context.Context, c *planhat.Client, in ActivityInput) (TrackOutput, error) {
+		NeedPlanhat|NeedRelay,
+		func(ctx context.Context, d Deps, in ActivityInput) (TrackOutput, error) {
 			act, err := in.activity("")
 			if err != nil {
 				return TrackOutput{}, err
 			}
-			if err := c.Track(ctx, act); err != nil {
+			n, err := d.Relay.TrackActivities(ctx, d.Planhat, []planhat.Activity{act})
+			if err != nil {
 				return TrackOutput{}, err
 			}
-			return TrackOutput{Accepted: 1}, nil
+			return TrackOutput{Accepted: n, Queued: true}, nil
 		}, InGroup("Analytics"))
 	tuneActivitySchema(a.Input.Properties)
 	return a
@@ -436,10 +441,11 @@ type TrackActivitiesInput struct {
 }
 
 func trackActivitiesAction() *Action {
-	a := NewPlanhat("trackActivities", "Track Activities",
-		fmt.Sprintf("Records up to %d user activities in Planhat in one go (the bulk analytics endpoint). Each needs an action and the contact's "+
-			"email or externalId. Needs the tenant token in the configuration.", MaxTrackItems),
-		func(ctx context.Context, c *planhat.Client, in TrackActivitiesInput) (TrackOutput, error) {
+	a := NewWith("trackActivities", "Track Activities",
+		fmt.Sprintf("Records up to %d user activities in Planhat (the bulk analytics endpoint). Each needs an action and the contact's "+
+			"email or externalId. Needs the tenant token in the configuration. The activities are stored durably and delivered in bulk within seconds.", MaxTrackItems),
+		NeedPlanhat|NeedRelay,
+		func(ctx context.Context, d Deps, in TrackActivitiesInput) (TrackOutput, error) {
 			acts := make([]planhat.Activity, len(in.Activities))
 			for i, ai := range in.Activities {
 				act, err := ai.activity(fmt.Sprintf("activities[%d]", i))
@@ -448,10 +454,11 @@ func trackActivitiesAction() *Action {
 				}
 				acts[i] = act
 			}
-			if err := c.TrackBatch(ctx, acts); err != nil {
+			n, err := d.Relay.TrackActivities(ctx, d.Planhat, acts)
+			if err != nil {
 				return TrackOutput{}, err
 			}
-			return TrackOutput{Accepted: len(acts)}, nil
+			return TrackOutput{Accepted: n, Queued: true}, nil
 		}, InGroup("Analytics"))
 	p := a.Input.Properties["activities"]
 	p.MinItems, p.MaxItems = jsonschema.Ptr(1), jsonschema.Ptr(MaxTrackItems)

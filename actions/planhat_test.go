@@ -461,9 +461,13 @@ func TestAnalytics(t *testing.T) {
 	batch := e.mustCall(t, "trackActivities", map[string]any{"activities": []any{
 		map[string]any{"email": "a@acme.test", "action": "x"}, map[string]any{"externalId": "u2", "action": "y", "weight": 2},
 	}})
-	if batch["accepted"] != 2.0 {
+	if batch["accepted"] != 2.0 || batch["queued"] != true {
 		t.Errorf("trackActivities = %v", batch)
 	}
+	if n := len(e.srv.Activities()); n != 0 {
+		t.Errorf("the activities reached Planhat before the outbox ran: %d", n)
+	}
+	e.deliver(t)
 	if n := len(e.srv.Activities()); n != 3 {
 		t.Errorf("emulator recorded %d activities, want 3", n)
 	}
@@ -491,7 +495,7 @@ func TestAnalytics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.callCtx(t, withPlanhat(context.Background(), c), "trackActivity", map[string]any{"email": "a@b.test", "action": "x"})
+	_, err = e.callCtx(t, withPlanhat(e.ctx, c), "trackActivity", map[string]any{"email": "a@b.test", "action": "x"})
 	if info := classifyT(err); info.Code != CodeNotConfigured || !strings.Contains(info.Message, "tenant") {
 		t.Errorf("no tenant token: %v classified %+v", err, info)
 	}

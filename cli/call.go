@@ -2,15 +2,19 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/integrations"
+	"github.com/planbridge/planbridge/internal/server"
 )
 
 // maxCallInput bounds --input, whatever its source.
@@ -31,6 +35,7 @@ var CLIWording = actions.Wording{
 type callCmd struct {
 	planhatFlags `embed:""`
 	remoteFlags  `embed:""`
+	durableFlags `embed:""`
 
 	Action string `arg:"" name:"action" help:"Action name, e.g. getCompany; run 'planbridge actions' to list them."`
 	Input  string `name:"input" short:"i" default:"{}" help:"Action input: JSON, @file to read a file, or - to read standard input."`
@@ -60,8 +65,10 @@ func (c *callCmd) Run(env *Env) error {
 		return exitError{code: 1}
 	}
 	flags := c.planhatFlags
-	if flags.sandboxWanted(env.Getenv) {
-		sb, err := startSandbox(&flags, env.Logger)
+	a, _ := reg.Get(c.Action)
+	sandboxed := flags.sandboxWanted(env.Getenv)
+	if sandboxed {
+		sb, err := startSandbox(&flags, c.ConversationType, env.Logger)
 		if err != nil {
 			return err
 		}
@@ -73,7 +80,20 @@ func (c *callCmd) Run(env *Env) error {
 		fmt.Fprintf(env.Stderr, "planbridge: configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %v\n", err)
 		return exitError{code: 1}
 	}
-	out, failure := reg.Invoke(env.Ctx, actions.Invocation{Door: "cli", Action: c.Action, Input: input, Deps: actions.Deps{Planhat: client}, Wording: &CLIWording})
+	deps := actions.Deps{Planhat: client}
+	var dur *server.Durable
+	if a.Needs&actions.NeedRelay != 0 {
+		var closeStore func()
+		if dur, closeStore, err = c.openDurable(env, sandboxed, &flags); err != nil {
+			return err
+		}
+		defer closeStore()
+		deps.Relay = dur.Relay
+	}
+	out, failure := reg.Invoke(env.Ctx, actions.Invocation{Door: "cli", Action: c.Action, Input: input, Deps: deps, Wording: &CLIWording})
+	if failure == nil && dur != nil {
+		deliverNow(dur, env, c.DB)
+	}
 	if failure != nil {
 		if failure.Err != nil {
 			env.Logger.Debug("action failed", "action", c.Action, "code", failure.Code, "error", failure.Err.Error())
@@ -89,6 +109,38 @@ func (c *callCmd) Run(env *Env) error {
 	}
 	_, err = fmt.Fprintf(env.Stdout, "%s\n", out)
 	return err
+}
+
+// openDurable opens the store for an action that queues its work; in
+// sandbox mode the store is a temporary file, like the emulator it feeds.
+func (c *callCmd) openDurable(env *Env, sandboxed bool, flags *planhatFlags) (*server.Durable, func(), error) {
+	path := cmp.Or(c.DB, defaultDB)
+	tmp := ""
+	if sandboxed && c.DB == "" {
+		dir, err := os.MkdirTemp("", "planbridge-call-")
+		if err != nil {
+			return nil, nil, fmt.Errorf("sandbox: creating a temporary directory for the store: %w", err)
+		}
+		tmp, path = dir, filepath.Join(dir, "planbridge.db")
+	}
+	cleanup := func() {
+		if tmp != "" {
+			_ = os.RemoveAll(tmp)
+		}
+	}
+	st, err := openStore(env.Ctx, path, c.DBSynchronous, env.Logger)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	policy := integrations.HostPolicy{Suffixes: []string{".planhat.com"}, TrustedOrigins: trustedOrigins(flags.PlanhatAPIURL, flags.PlanhatAnalyticsURL)}
+	dur, err := c.newDurable(st, durableDeps{Policy: policy, Logger: env.Logger})
+	if err != nil {
+		st.Close()
+		cleanup()
+		return nil, nil, err
+	}
+	return dur, func() { st.Close(); cleanup() }, nil
 }
 
 // readCallInput resolves --input: literal JSON, @file, or - for stdin.

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -80,9 +82,12 @@ const sandboxSeed = 12
 
 // startSandbox starts a seeded Planhat emulator on 127.0.0.1 and points f
 // at it.
-func startSandbox(f *planhatFlags, logger *slog.Logger) (*sandbox, error) {
+func startSandbox(f *planhatFlags, conversationType string, logger *slog.Logger) (*sandbox, error) {
 	token := "sandbox-" + randomHex(16)
-	emu := planhatemu.New(planhatemu.WithSeed(sandboxSeed), planhatemu.WithToken(token), planhatemu.WithRateLimit(0, time.Minute))
+	// The emulated tenant has the conversation type logged conversations
+	// use, as the README asks a Planhat admin to create it.
+	emu := planhatemu.New(planhatemu.WithSeed(sandboxSeed), planhatemu.WithToken(token), planhatemu.WithRateLimit(0, time.Minute),
+		planhatemu.WithConversationTypes(conversationType))
 	srv, url, err := serveLoopback(emu.Handler(), logger)
 	if err != nil {
 		return nil, err
@@ -161,6 +166,7 @@ func writeTimeout(botpressTimeout time.Duration) time.Duration {
 // serveCmd runs the HTTP server.
 type serveCmd struct {
 	planhatFlags `embed:""`
+	durableFlags `embed:""`
 
 	Addr            string        `name:"addr" env:"PLANBRIDGE_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer YOUR_KEY)."`
@@ -188,7 +194,7 @@ func (c *serveCmd) Run(env *Env) error {
 	var sb *sandbox
 	if flags.sandboxWanted(env.Getenv) {
 		var err error
-		if sb, err = startSandbox(&flags, logger); err != nil {
+		if sb, err = startSandbox(&flags, c.ConversationType, logger); err != nil {
 			return err
 		}
 		defer sb.close()
@@ -221,7 +227,38 @@ func (c *serveCmd) Run(env *Env) error {
 		budget = *rateLimit
 	}
 	limiters := planhat.NewLimiters(budget)
-	var restDeps actions.Deps
+
+	// The store, then the outbox and relay over it. Sandbox mode keeps
+	// its store in a temporary file unless PLANBRIDGE_DB names one.
+	dbPath := c.DB
+	if sb != nil && strings.TrimSpace(dbPath) == "" {
+		dir, err := os.MkdirTemp("", "planbridge-sandbox-")
+		if err != nil {
+			return fmt.Errorf("sandbox: creating a temporary directory for the store: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		dbPath = filepath.Join(dir, "planbridge.db")
+	}
+	st, err := openStore(env.Ctx, cmp.Or(dbPath, defaultDB), c.DBSynchronous, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	policy := integrations.HostPolicy{Suffixes: []string{".planhat.com"}, Extra: integrations.ParseAllowHosts(c.AllowHosts),
+		TrustedOrigins: trustedOrigins(defaultAPIURL, flags.PlanhatAnalyticsURL)}
+	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, Policy: policy, Metrics: metrics, Logger: logger})
+	if err != nil {
+		return err
+	}
+	metrics.ObserveOutbox(st)
+	runCtx, stopDelivering := context.WithCancel(env.Ctx)
+	delivering := dur.Run(runCtx)
+	defer func() {
+		stopDelivering()
+		<-delivering
+	}()
+
+	restDeps := actions.Deps{Relay: dur.Relay}
 	if strings.TrimSpace(flags.PlanhatToken) != "" {
 		lim, release := limiters.Acquire(flags.PlanhatToken, strings.TrimRight(cmp.Or(defaultAPIURL, integrations.DefaultPlanhatAPIURL), "/"))
 		defer release()
@@ -279,6 +316,7 @@ func (c *serveCmd) Run(env *Env) error {
 			// origin is trusted as the default Planhat URL, and a blanket
 			// exemption would let any caller reach every local port.
 			Policy:              integrations.HostPolicy{Extra: integrations.ParseAllowHosts(c.AllowHosts)},
+			Relay:               dur.Relay,
 			DefaultAPIURL:       defaultAPIURL,
 			DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
 			UserAgent:           "planbridge/" + Version,

@@ -23,6 +23,7 @@ import (
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/internal/secret"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/relay"
 )
 
 // PlanhatName is the integration's name in Botpress and in our routes.
@@ -104,6 +105,9 @@ type PlanhatOptions struct {
 	UserAgent string
 	// Now is the clock for event timestamps; nil means time.Now.
 	Now func() time.Time
+	// Relay is the durable intake of logConversation and the tracking
+	// actions; without it those actions answer not_configured.
+	Relay *relay.Relay
 }
 
 // Planhat is the planhat Botpress integration.
@@ -393,6 +397,9 @@ func (p *Planhat) Action(ctx context.Context, req *botpress.Request, name string
 			return nil, err
 		}
 		inv.Deps.Planhat = c
+		if a.Needs&actions.NeedRelay != 0 {
+			inv.Deps.Relay = p.opts.Relay
+		}
 	}
 	out, failure := p.opts.Registry.Invoke(ctx, inv)
 	if failure != nil {

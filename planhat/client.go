@@ -182,6 +182,8 @@ type Client struct {
 	base        *url.URL
 	analytics   *url.URL
 	authHeader  secret
+	token       secret // as given, for Credentials
+	auth        AuthScheme
 	tenant      secret
 	hc          *http.Client
 	userAgent   string
@@ -273,6 +275,8 @@ func NewClient(opts Options) (*Client, error) {
 		base:        base,
 		analytics:   analytics,
 		tenant:      secret(tenant),
+		token:       secret(token),
+		auth:        opts.Auth,
 		hc:          opts.HTTPClient,
 		userAgent:   opts.UserAgent,
 		log:         opts.Logger,
@@ -376,6 +380,39 @@ func (c *Client) GoString() string { return c.String() }
 
 // LogValue keeps slog from printing credentials.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// Credentials are what identifies a client's Planhat tenant: enough to build
+// an equivalent client later, in another process, for work stored now and
+// delivered then.
+type Credentials struct {
+	// BaseURL is the API base URL.
+	BaseURL string
+	// AnalyticsURL is the analytics base URL.
+	AnalyticsURL string
+	// Token is the API token ("" for a tenant-only client).
+	Token string
+	// TenantToken is the tenant UUID ("" when not configured).
+	TenantToken string
+	// Auth is how the token is sent.
+	Auth AuthScheme
+}
+
+// String hides the secrets.
+func (c Credentials) String() string {
+	return fmt.Sprintf("planhat.Credentials{BaseURL:%q, AnalyticsURL:%q, Token:%s, TenantToken:%s}",
+		c.BaseURL, c.AnalyticsURL, redacted(c.Token), redacted(c.TenantToken))
+}
+
+// GoString hides the secrets.
+func (c Credentials) GoString() string { return c.String() }
+
+// LogValue hides the secrets.
+func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// Credentials returns the client's credentials; handle them as secrets.
+func (c *Client) Credentials() Credentials {
+	return Credentials{BaseURL: c.base.String(), AnalyticsURL: c.analytics.String(), Token: string(c.token), TenantToken: string(c.tenant), Auth: c.auth}
+}
 
 // BaseURL returns the API base URL in use.
 func (c *Client) BaseURL() string { return c.base.String() }

@@ -95,9 +95,14 @@ func New(opts Options) (*httpapi.Server, error) {
 	opts.Registry.SetLogger(opts.Logger)
 
 	// The Botpress planhat door builds a Planhat client for every
-	// installation, so it provides whatever the Planhat actions need.
-	if unmet := opts.Registry.Unmet(actions.NeedPlanhat); len(unmet) > 0 {
-		return nil, fmt.Errorf("server: no door provides what %s needs (%s)", unmet[0].Name, unmet[0].Needs&^actions.NeedPlanhat)
+	// installation, so it provides whatever the Planhat actions need, and
+	// the relay when the server has a store.
+	provided := actions.NeedPlanhat
+	if opts.Planhat.Relay != nil {
+		provided |= actions.NeedRelay
+	}
+	if unmet := opts.Registry.Unmet(provided); len(unmet) > 0 {
+		return nil, fmt.Errorf("server: no door provides what %s needs (%s): give the server a store (Options.Planhat.Relay)", unmet[0].Name, unmet[0].Needs&^provided)
 	}
 
 	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: opts.Registry, Deps: opts.REST, Version: opts.Version, Logger: opts.Logger})

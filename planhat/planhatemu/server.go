@@ -576,3 +576,10 @@ func newUUID() string {
 
 // isoTime formats t as Planhat does: UTC with milliseconds.
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// AddFault adds a fault rule, as POST /_emulator/faults does: tests of
+// outages (429 storms, 5xx, dropped connections, latency) set them here.
+func (s *Server) AddFault(spec faults.Spec) (faults.Rule, error) { return s.faults.Add(spec) }
+
+// ClearFaults removes every fault rule and reports how many there were.
+func (s *Server) ClearFaults() int { return s.faults.Clear() }
