@@ -1,0 +1,76 @@
+// Package sqlstore is the SQL that store/sqlitestore and store/pgstore
+// share: one implementation of store.Store over database/sql, told by a
+// Dialect what differs between SQLite and PostgreSQL.
+package sqlstore
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Dialect is what differs between the databases the shared SQL runs on.
+type Dialect struct {
+	// Name is what Store.Dialect reports: "sqlite" or "postgres".
+	Name string
+	// Prefix starts every error message, e.g. "sqlitestore".
+	Prefix string
+	// Numbered makes placeholders $1, $2, ... instead of ?.
+	Numbered bool
+	// ForUpdate is appended to reads inside a write transaction that
+	// decide what the transaction writes, so concurrent writers queue on
+	// the rows instead of deciding from the same stale snapshot.
+	ForUpdate string
+	// SkipLocked is appended to the claim's row selection so concurrent
+	// claimers pass over each other's rows instead of waiting for them.
+	SkipLocked string
+	// KeyLock, when set, is run with the item's destination and key
+	// before a keyed item is inserted. With concurrent writers, ids are
+	// taken in insert order but become visible in commit order; holding a
+	// lock per key until commit makes the two agree, so a claimer never
+	// sees a key's later item before its earlier one.
+	KeyLock string
+	// Retryable reports errors (deadlock, serialization failure) after
+	// which the store's own short writes are run again.
+	Retryable func(error) bool
+
+	rebound sync.Map // query with ? -> query with $n
+}
+
+// q rewrites a query written with ? placeholders for the dialect.
+// None of the shared SQL has a ? inside a literal, so a plain scan is exact.
+func (d *Dialect) q(query string) string {
+	if !d.Numbered {
+		return query
+	}
+	if v, ok := d.rebound.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	out := b.String()
+	// IN lists and multi-row inserts vary in length; caching only the
+	// short ones keeps the cache to a few hundred entries.
+	if n <= 64 {
+		d.rebound.Store(query, out)
+	}
+	return out
+}
+
+// marks returns n comma-separated placeholders.
+func marks(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

@@ -1,0 +1,188 @@
+// Package pgstore is planbridge's store on PostgreSQL, for several
+// replicas sharing one database.
+//
+// Every write is its own short transaction on a pool of connections, so
+// PostgreSQL's own group commit batches the fsyncs of concurrent writers
+// and replicas never hold each other's locks for longer than one write.
+// Claims select rows FOR UPDATE SKIP LOCKED, so two replicas never claim
+// the same item, and keyed items are enqueued under a transaction-scoped
+// advisory lock per key, so their ids follow their commit order.
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/planbridge/planbridge/store"
+	"github.com/planbridge/planbridge/store/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options tune a Store; the zero value uses the server's default schema.
+type Options struct {
+	// Schema, when set, holds planbridge's tables: it is created when
+	// missing and is the search_path of every connection.
+	Schema string
+	// MaxConns caps the connection pool; 0 means 8.
+	MaxConns int
+	// GroupCommit, when set, queues writes to one connection that commits
+	// the waiting ones together, as sqlitestore does, instead of running
+	// each write in a transaction of its own.
+	GroupCommit bool
+	// Logger gets migrations and failed commits; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is a store.Store on PostgreSQL.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the PostgreSQL database at url (a postgres:// URL or
+// key=value string, as libpq takes), applies the migrations it lacks and
+// returns the store. Replicas starting at once take turns migrating.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	db, err := connect(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrate(ctx, db, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	writer := db
+	if opts.GroupCommit {
+		// The writer gets a pool of one; reads keep the other.
+		writer, err = connect(ctx, url, Options{Schema: opts.Schema, MaxConns: 1})
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	s := sqlstore.New(sqlstore.Config{
+		Dialect:     newDialect(),
+		Writer:      writer,
+		Reader:      db,
+		GroupCommit: opts.GroupCommit,
+		Logger:      opts.Logger,
+		Close: func() error {
+			if writer != db {
+				return errors.Join(writer.Close(), db.Close())
+			}
+			return db.Close()
+		},
+	})
+	return &Store{Store: s}, nil
+}
+
+// Migrate applies the migrations the database at url lacks (creating
+// opts.Schema when set and missing) and returns the names of those it
+// applied. Concurrent callers take turns on a session advisory lock.
+func Migrate(ctx context.Context, url string, opts Options) ([]string, error) {
+	db, err := connect(ctx, url, Options{Schema: opts.Schema, MaxConns: 2})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return migrate(ctx, db, opts)
+}
+
+func newDialect() *sqlstore.Dialect {
+	return &sqlstore.Dialect{
+		Name:       "postgres",
+		Prefix:     "pgstore",
+		Numbered:   true,
+		ForUpdate:  " FOR UPDATE",
+		SkipLocked: " FOR UPDATE SKIP LOCKED",
+		KeyLock:    "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+		Retryable:  retryable,
+	}
+}
+
+// retryable is true for a deadlock or a serialization failure: the
+// transaction was rolled back and may simply be run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// QuoteIdent quotes a PostgreSQL identifier such as a schema name.
+func QuoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+func connect(ctx context.Context, url string, opts Options) (*sql.DB, error) {
+	if url == "" {
+		return nil, errors.New("pgstore: no database URL: pass one such as postgres://user@host:5432/planbridge")
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		// pgx's parse error does not repeat the password.
+		return nil, fmt.Errorf("pgstore: the database URL: %w", err)
+	}
+	if opts.Schema != "" {
+		if cfg.RuntimeParams == nil {
+			cfg.RuntimeParams = map[string]string{}
+		}
+		cfg.RuntimeParams["search_path"] = QuoteIdent(opts.Schema)
+	}
+	db := stdlib.OpenDB(*cfg)
+	conns := opts.MaxConns
+	if conns <= 0 {
+		conns = 8
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("pgstore: connect to %s:%d/%s as %s: %w (is the server up and the URL right?)", cfg.Host, cfg.Port, cfg.Database, cfg.User, err)
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB, opts Options) ([]string, error) {
+	if opts.Schema != "" {
+		if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(opts.Schema)); err != nil {
+			// Two replicas creating it at once: one loses the race on the
+			// catalog's unique index, and the schema is there all the same.
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P06") {
+				return nil, fmt.Errorf("pgstore: create schema %s: %w (the user needs the CREATE privilege on the database, or create the schema beforehand)", opts.Schema, err)
+			}
+		}
+	}
+	// The lock is per schema: the default id is shared by every goose user
+	// of the database, and advisory locks span schemas.
+	h := fnv.New64a()
+	h.Write([]byte("planbridge migrate " + opts.Schema))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	applied, err := sqlstore.Migrate(ctx, db, goose.DialectPostgres, sub, opts.Logger, goose.WithSessionLocker(locker))
+	if err != nil {
+		return applied, fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	return applied, nil
+}
