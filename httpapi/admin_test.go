@@ -3,8 +3,11 @@ package httpapi_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/internal/roundtrip"
 	"github.com/planbridge/planbridge/store"
+	"github.com/planbridge/planbridge/store/sqlitestore"
 )
 
 // adminNow is the admin door's clock in these tests.
@@ -321,5 +325,73 @@ func TestAdminGuarded(t *testing.T) {
 		if strings.Contains(a.Body, "/secret/path") {
 			t.Errorf("%s %s leaks the store's error: %s", rt.method, rt.path, a.Body)
 		}
+	}
+}
+
+// TestAdminOnSQLite runs the admin door against the real SQLite store: an
+// item fails for good, the operator finds it, retries it, discards the
+// rest, and the statistics and gauges follow.
+func TestAdminOnSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "planbridge.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	created := adminNow.Add(-2 * time.Hour)
+	var ids []int64
+	for _, it := range []store.NewItem{
+		{Kind: "planhat.conversation", Dest: "d1", Key: "conv-1", Payload: []byte(`{"id":"conv-1"}`)},
+		{Kind: "planhat.activity", Dest: "d1", Payload: []byte(`[1]`)},
+	} {
+		if err := st.Write(ctx, func(tx store.Tx) error {
+			e, err := tx.Enqueue(ctx, it, created)
+			ids = append(ids, e.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimed, err := st.ClaimItems(ctx, store.Claim{Dest: "d1", Kind: "planhat.conversation", Limit: 10, Owner: "o", Now: adminNow, Until: adminNow.Add(time.Minute)})
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim = %v, %v", claimed, err)
+	}
+	if _, err := st.Finish(ctx, "o", adminNow, []store.Outcome{{ID: ids[0], State: store.StateDead, Error: "planhat: 400"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	base, m := adminServer(t, st)
+	m.ObserveOutbox(st)
+	a := adminDo(t, base, http.MethodGet, "/v1/admin/outbox/items?state=dead", "", "")
+	if want := fmt.Sprintf(`"id":%d`, ids[0]); a.Status != http.StatusOK || !strings.Contains(a.Body, want) || !strings.Contains(a.Body, `"payload":{"id":"conv-1"}`) {
+		t.Fatalf("dead items = %d %s, want item %d with its payload", a.Status, a.Body, ids[0])
+	}
+	if got := scrape(t, base, "planbridge_outbox_dead_letters"); !slices.Equal(got, []string{"planbridge_outbox_dead_letters 1"}) {
+		t.Errorf("dead letters gauge = %v", got)
+	}
+	steps := []struct{ path, body, want string }{
+		{"/v1/admin/outbox/retry", `{"filter":{"states":["dead"]}}`, `{"changed":1}`},
+		{"/v1/admin/outbox/discard", `{"filter":{"kind":"planhat.activity","before":"1h"}}`, `{"changed":1}`},
+		{"/v1/admin/outbox/discard", fmt.Sprintf(`{"ids":[%d]}`, ids[1]), `{"changed":0}`},
+	}
+	for _, s := range steps {
+		if a := adminDo(t, base, http.MethodPost, s.path, "application/json", s.body); a.Status != http.StatusOK || strings.TrimSpace(a.Body) != s.want {
+			t.Errorf("POST %s %s = %d %s, want %s", s.path, s.body, a.Status, a.Body, s.want)
+		}
+	}
+	a = adminDo(t, base, http.MethodGet, "/v1/admin/outbox", "", "")
+	var stats struct {
+		ByState map[string]int `json:"byState"`
+	}
+	if err := json.Unmarshal([]byte(a.Body), &stats); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"available": 1, "running": 0, "completed": 0, "dead": 0, "discarded": 1}
+	if diff := cmp.Diff(want, stats.ByState); diff != "" {
+		t.Errorf("byState after retry and discard (-want +got):\n%s", diff)
+	}
+	if a := adminDo(t, base, http.MethodGet, fmt.Sprintf("/v1/admin/outbox/items/%d", ids[0]), "", ""); !strings.Contains(a.Body, `"attempts":0`) || !strings.Contains(a.Body, `"state":"available"`) {
+		t.Errorf("retried item = %s, want available with fresh attempts", a.Body)
 	}
 }
