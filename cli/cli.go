@@ -38,6 +38,8 @@ type root struct {
 	Actions  actionsCmd  `cmd:"" help:"List the actions (name, title, group); --json for scripts, --server for a running server's."`
 	Botpress botpressCmd `cmd:"" help:"Botpress tooling (integration definitions)."`
 	Emulate  emulateCmd  `cmd:"" help:"Run an emulator of an outside system (planhat, planfix, botpress) for demos and tests."`
+	Outbox   outboxCmd   `cmd:"" help:"Inspect and repair the outbox of --db (PLANBRIDGE_DB): stats, list, retry, discard."`
+	Migrate  migrateCmd  `cmd:"" help:"Bring the database schema of --db (PLANBRIDGE_DB) up to date and print what was applied."`
 }
 
 // emulateCmd groups the emulators.

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 
 // readmeSections are the README sections, besides the first screen (what
 // comes before the first ---), whose ```sh lines TestReadmeCommandsRun runs.
-var readmeSections = []string{"Commands", "Actions"}
+var readmeSections = []string{"Commands", "Actions", "Outbox"}
 
 // readmeLine is one shell command of the README.
 type readmeLine struct {
@@ -91,7 +92,9 @@ func TestReadmeFirstScreen(t *testing.T) {
 // fixed port is needed); curl lines are performed over HTTP. Lines after
 // the prose says to paste serve's export line see PLANBRIDGE_SERVER and
 // PLANBRIDGE_API_KEY of a sandbox serve the test starts, as the reader's
-// shell would. Other go commands (go test, go install) are not run here.
+// shell would. Every line sees one fresh PLANBRIDGE_DB, as lines typed in
+// one directory share its planbridge.db. Other go commands (go test, go
+// install) are not run here.
 func TestReadmeCommandsRun(t *testing.T) {
 	t.Parallel()
 	first, rest := readmeCommands(t)
@@ -100,9 +103,10 @@ func TestReadmeCommandsRun(t *testing.T) {
 		t.Fatalf("no shell lines in the README sections %v", readmeSections)
 	}
 	base, key := startSandboxServe(t)
+	db := filepath.Join(t.TempDir(), "planbridge.db")
 	ran := 0
 	for _, l := range lines {
-		env := map[string]string{"PLANBRIDGE_ADDR": "127.0.0.1:0"}
+		env := map[string]string{"PLANBRIDGE_ADDR": "127.0.0.1:0", "PLANBRIDGE_DB": db}
 		if l.exported {
 			env["PLANBRIDGE_SERVER"], env["PLANBRIDGE_API_KEY"] = base, key
 		}

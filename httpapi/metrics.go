@@ -30,6 +30,12 @@ type Metrics struct {
 	planhatCalls    *prometheus.CounterVec
 	planhat429      *prometheus.CounterVec
 	planhatDuration *prometheus.HistogramVec
+
+	deliveries       *prometheus.CounterVec
+	deliveryDuration *prometheus.HistogramVec
+	// outboxMu guards outbox, registered by the first ObserveOutbox.
+	outboxMu sync.Mutex
+	outbox   *outboxCollector
 }
 
 // OtherTokensLabel is the token label shared by every token seen after the
@@ -77,10 +83,20 @@ func NewMetrics() *Metrics {
 			Help:    "Round-trip time of requests to Planhat, by token fingerprint.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 		}, []string{"token"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "planbridge_outbox_deliveries_total",
+			Help: "Outbox items delivered, by kind and outcome (delivered, retry, snoozed, isolated, dead).",
+		}, []string{"kind", "outcome"}),
+		deliveryDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "planbridge_outbox_delivery_seconds",
+			Help:    "Time of one outbox delivery (one batch of items sent to a destination), by kind.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 12),
+		}, []string{"kind"}),
 	}
 	m.registry.MustRegister(
 		m.requests, m.requestDuration, m.actions, m.actionDuration,
 		m.planhatCalls, m.planhat429, m.planhatDuration,
+		m.deliveries, m.deliveryDuration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

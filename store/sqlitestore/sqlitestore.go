@@ -117,7 +117,7 @@ func Migrate(ctx context.Context, path string, opts Options) ([]string, error) {
 }
 
 func newDialect() *sqlstore.Dialect {
-	return &sqlstore.Dialect{Name: "sqlite", Prefix: "sqlitestore"}
+	return &sqlstore.Dialect{Name: "sqlite", Prefix: "sqlitestore", IndexedBy: true}
 }
 
 func mustSub() fs.FS {

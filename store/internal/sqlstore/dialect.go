@@ -4,6 +4,7 @@
 package sqlstore
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,13 @@ type Dialect struct {
 	// lock per key until commit makes the two agree, so a claimer never
 	// sees a key's later item before its earlier one.
 	KeyLock string
+	// IndexedBy turns the shared SQL's INDEXED(name) hints into SQLite's
+	// INDEXED BY clauses; without it they are dropped. SQLite plans without
+	// statistics unless ANALYZE ran, and then prefers any equality on a
+	// column to a partial index's range: the hints pin the plans the
+	// indexes were made for. PostgreSQL plans from the statistics its
+	// autovacuum keeps.
+	IndexedBy bool
 	// Retryable reports errors (deadlock, serialization failure) after
 	// which the store's own short writes are run again.
 	Retryable func(error) bool
@@ -37,28 +45,36 @@ type Dialect struct {
 	rebound sync.Map // query with ? -> query with $n
 }
 
-// q rewrites a query written with ? placeholders for the dialect.
-// None of the shared SQL has a ? inside a literal, so a plain scan is exact.
+// q rewrites a query written with ? placeholders and INDEXED(name) hints
+// for the dialect. None of the shared SQL has a ? inside a literal, so a
+// plain scan is exact.
 func (d *Dialect) q(query string) string {
-	if !d.Numbered {
-		return query
-	}
 	if v, ok := d.rebound.Load(query); ok {
 		return v.(string)
 	}
-	var b strings.Builder
-	b.Grow(len(query) + 16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
+	out := hints.ReplaceAllStringFunc(query, func(h string) string {
+		if !d.IndexedBy {
+			return ""
 		}
-		b.WriteByte(query[i])
+		return " INDEXED BY " + h[len(" INDEXED("):len(h)-1]
+	})
+	n := 0
+	if d.Numbered {
+		var b strings.Builder
+		b.Grow(len(out) + 16)
+		for i := 0; i < len(out); i++ {
+			if out[i] == '?' {
+				n++
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+				continue
+			}
+			b.WriteByte(out[i])
+		}
+		out = b.String()
+	} else {
+		n = strings.Count(out, "?")
 	}
-	out := b.String()
 	// IN lists and multi-row inserts vary in length; caching only the
 	// short ones keeps the cache to a few hundred entries.
 	if n <= 64 {
@@ -66,6 +82,8 @@ func (d *Dialect) q(query string) string {
 	}
 	return out
 }
+
+var hints = regexp.MustCompile(` INDEXED\([a-z_]+\)`)
 
 // marks returns n comma-separated placeholders.
 func marks(n int) string {

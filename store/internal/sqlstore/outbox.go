@@ -36,7 +36,7 @@ func scanItem(sc scanner) (store.Item, error) {
 
 // headFree is true for an item no earlier unfinished item of its key
 // holds back; o names the item's row.
-const headFree = `(o.order_key = '' OR NOT EXISTS (SELECT 1 FROM outbox_items p
+const headFree = `(o.order_key = '' OR NOT EXISTS (SELECT 1 FROM outbox_items p INDEXED(outbox_items_head)
  WHERE p.dest = o.dest AND p.order_key = o.order_key AND p.id < o.id AND p.state IN ('available', 'running')))`
 
 // ClaimItems marks up to c.Limit claimable items running for c.Owner and
@@ -52,7 +52,7 @@ func (s *Store) ClaimItems(ctx context.Context, c store.Claim) ([]store.Item, er
 		return nil, s.errorf("claim items of %s: Now and Until must be set (Until is when the claim lapses)", c.Kind)
 	}
 	query := `UPDATE outbox_items SET state = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?, updated_at = ?
- WHERE id IN (SELECT o.id FROM outbox_items o
+ WHERE id IN (SELECT o.id FROM outbox_items o INDEXED(outbox_items_claim)
   WHERE o.state = 'available' AND o.dest = ? AND o.kind = ? AND o.run_at <= ? AND ` + headFree + `
   ORDER BY o.id LIMIT ?` + s.d.SkipLocked + `)
  RETURNING ` + itemCols
@@ -191,8 +191,8 @@ func (t *wtx) finishAvailable(ctx context.Context, owner string, at int64, o sto
 	n, err := t.affected(ctx, `UPDATE outbox_items SET state = 'available', run_at = ?,
  attempts = CASE WHEN attempts > 0 THEN attempts - ? ELSE 0 END, alone = ?, last_error = ?,
  locked_by = '', locked_until = 0, updated_at = ?
- WHERE id = ? AND state = 'running' AND locked_by = ? AND (coalesce_key = '' OR NOT EXISTS (SELECT 1 FROM outbox_items a
-  WHERE a.dest = outbox_items.dest AND a.kind = outbox_items.kind AND a.coalesce_key = outbox_items.coalesce_key AND a.state = 'available'))`,
+ WHERE id = ? AND state = 'running' AND locked_by = ? AND (coalesce_key = '' OR NOT EXISTS (SELECT 1 FROM outbox_items a INDEXED(outbox_items_coalesce)
+  WHERE a.dest = outbox_items.dest AND a.kind = outbox_items.kind AND a.coalesce_key = outbox_items.coalesce_key AND a.coalesce_key <> '' AND a.state = 'available'))`,
 		runAt, refund, o.Alone, o.Error, at, o.ID, owner)
 	if err != nil || n > 0 {
 		return n, err
@@ -226,7 +226,7 @@ func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	err := s.write(ctx, true, func(t *wtx) error {
 		total = 0
-		rows, err := t.query(ctx, `SELECT id, dest, kind, coalesce_key, attempts, max_attempts FROM outbox_items
+		rows, err := t.query(ctx, `SELECT id, dest, kind, coalesce_key, attempts, max_attempts FROM outbox_items INDEXED(outbox_items_lapse)
  WHERE state = 'running' AND locked_until < ? ORDER BY id`+s.d.SkipLocked, at)
 		if err != nil {
 			return err
@@ -260,7 +260,7 @@ func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 		}
 		for k, ids := range groups {
 			var by int64
-			err := t.queryRow(ctx, "SELECT id FROM outbox_items WHERE dest = ? AND kind = ? AND coalesce_key = ? AND state = 'available'",
+			err := t.queryRow(ctx, "SELECT id FROM outbox_items INDEXED(outbox_items_coalesce) WHERE dest = ? AND kind = ? AND coalesce_key = ? AND state = 'available' AND coalesce_key <> ''",
 				k.dest, k.kind, k.coalesce).Scan(&by)
 			switch {
 			case err == nil:
@@ -321,7 +321,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 	n := 0
 	err := s.write(ctx, true, func(t *wtx) error {
 		var err error
-		n, err = t.affected(ctx, `DELETE FROM outbox_items WHERE id IN (SELECT id FROM outbox_items
+		n, err = t.affected(ctx, `DELETE FROM outbox_items WHERE id IN (SELECT id FROM outbox_items INDEXED(outbox_items_finished)
  WHERE state IN ('completed', 'discarded') AND finished_at < ? LIMIT ?)`, micros(before), limit)
 		return err
 	})
@@ -382,7 +382,7 @@ func (s *Store) Retry(ctx context.Context, f store.Filter, now time.Time) (int, 
 				continue
 			}
 			var avail int64
-			err := t.queryRow(ctx, "SELECT id FROM outbox_items WHERE dest = ? AND kind = ? AND coalesce_key = ? AND state = 'available'",
+			err := t.queryRow(ctx, "SELECT id FROM outbox_items INDEXED(outbox_items_coalesce) WHERE dest = ? AND kind = ? AND coalesce_key = ? AND state = 'available' AND coalesce_key <> ''",
 				k.dest, k.kind, k.coalesce).Scan(&avail)
 			switch {
 			case err == nil:

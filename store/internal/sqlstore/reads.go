@@ -116,7 +116,7 @@ func (s *Store) Item(ctx context.Context, id int64) (store.Item, error) {
 // Backlog counts available and running items.
 func (s *Store) Backlog(ctx context.Context) (int, error) {
 	var n int
-	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM outbox_items WHERE state IN ('available', 'running')").Scan(&n); err != nil {
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM outbox_items INDEXED(outbox_items_head) WHERE state IN ('available', 'running')").Scan(&n); err != nil {
 		return 0, s.errorf("count the backlog: %w", err)
 	}
 	return n, nil
@@ -125,7 +125,7 @@ func (s *Store) Backlog(ctx context.Context) (int, error) {
 // Pending lists the destinations and kinds with items claimable at now,
 // counting only the items a claim could take (the heads of their keys).
 func (s *Store) Pending(ctx context.Context, now time.Time) ([]store.Group, error) {
-	rows, err := s.query(ctx, `SELECT o.dest, o.kind, COUNT(*) FROM outbox_items o
+	rows, err := s.query(ctx, `SELECT o.dest, o.kind, COUNT(*) FROM outbox_items o INDEXED(outbox_items_claim)
  WHERE o.state = 'available' AND o.run_at <= ? AND `+headFree+`
  GROUP BY o.dest, o.kind ORDER BY o.dest, o.kind`, micros(now))
 	if err != nil {
@@ -153,7 +153,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	for _, state := range store.States() {
 		st.ByState[state] = 0
 	}
-	rows, err := s.query(ctx, "SELECT state, COUNT(*) FROM outbox_items GROUP BY state")
+	rows, err := s.query(ctx, "SELECT state, COUNT(*) FROM outbox_items INDEXED(outbox_items_stats) GROUP BY state")
 	if err != nil {
 		return store.Stats{}, s.errorf("stats: %w", err)
 	}
@@ -174,7 +174,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
   SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END),
   SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END),
   MIN(CASE WHEN state IN ('available', 'running') THEN created_at END)
- FROM outbox_items WHERE state IN ('available', 'running', 'dead')
+ FROM outbox_items INDEXED(outbox_items_stats) WHERE state IN ('available', 'running', 'dead')
  GROUP BY dest, kind ORDER BY dest, kind`)
 	if err != nil {
 		return store.Stats{}, s.errorf("stats: %w", err)

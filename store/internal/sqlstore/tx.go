@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,77 +171,23 @@ const messageRows = 500
 // AppendMessages adds messages to an existing conversation in order,
 // skipping any whose MessageID it already has; it returns how many it added.
 func (t *wtx) AppendMessages(ctx context.Context, dest, conversationID string, msgs []store.Message) (int, error) {
+	fail := func(err error) (int, error) {
+		return 0, t.s.errorf("append messages to conversation %s: %w", conversationID, err)
+	}
 	// The conversation row's counter hands out Seq; on PostgreSQL the row
 	// lock makes concurrent appends to one conversation take turns.
 	var count int64
 	err := t.queryRow(ctx, "SELECT messages FROM relay_conversations WHERE dest = ? AND id = ?"+t.s.d.ForUpdate,
 		dest, conversationID).Scan(&count)
-	if errors.Is(err, sql.ErrNoRows) {
+	if isNoRows(err) {
 		return 0, t.s.errorf("append messages: conversation %q of destination %q: %w (upsert it first)", conversationID, dest, store.ErrNotFound)
 	}
 	if err != nil {
-		return 0, t.s.errorf("append messages to %s: %w", conversationID, err)
+		return fail(err)
 	}
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	// Duplicates are dropped before the insert rather than by ON CONFLICT
-	// alone, so every inserted message takes the next Seq and none is wasted.
-	seen := make(map[string]bool)
-	var ids []any
-	for _, m := range msgs {
-		if m.MessageID != "" && !seen[m.MessageID] {
-			seen[m.MessageID] = true
-			ids = append(ids, m.MessageID)
-		}
-	}
-	clear(seen)
-	for start := 0; start < len(ids); start += messageRows {
-		chunk := ids[start:min(start+messageRows, len(ids))]
-		rows, err := t.query(ctx, "SELECT message_id FROM relay_messages WHERE dest = ? AND conversation_id = ? AND message_id IN ("+marks(len(chunk))+")",
-			append([]any{dest, conversationID}, chunk...)...)
-		if err != nil {
-			return 0, t.s.errorf("append messages to %s: %w", conversationID, err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return 0, t.s.errorf("append messages to %s: %w", conversationID, err)
-			}
-			seen[id] = true
-		}
-		if err := rows.Close(); err != nil {
-			return 0, t.s.errorf("append messages to %s: %w", conversationID, err)
-		}
-	}
-	added := 0
-	args := make([]any, 0, 9*min(len(msgs), messageRows))
-	flush := func(n int) error {
-		if n == 0 {
-			return nil
-		}
-		var b strings.Builder
-		b.WriteString("INSERT INTO relay_messages (dest, conversation_id, seq, message_id, author, name, body, sent_at, received_at) VALUES ")
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		}
-		b.WriteString(" ON CONFLICT (dest, conversation_id, message_id) WHERE message_id <> '' DO NOTHING")
-		got, err := t.affected(ctx, b.String(), args...)
-		if err != nil {
-			return err
-		}
-		if got != n {
-			// Only a concurrent append that bypassed the row lock could do this.
-			return fmt.Errorf("inserted %d of %d messages: a concurrent append raced this one; write again", got, n)
-		}
-		args = args[:0]
-		return nil
-	}
-	n := 0
+	// A message id repeated within msgs counts once, its first time.
+	fresh := make([]store.Message, 0, len(msgs))
+	seen := make(map[string]bool, len(msgs))
 	for _, m := range msgs {
 		if m.MessageID != "" {
 			if seen[m.MessageID] {
@@ -248,27 +195,99 @@ func (t *wtx) AppendMessages(ctx context.Context, dest, conversationID string, m
 			}
 			seen[m.MessageID] = true
 		}
-		added++
-		args = append(args, dest, conversationID, count+int64(added), m.MessageID, m.Author, m.Name,
-			m.Text, micros(m.Time), micros(m.ReceivedAt))
-		if n++; n == messageRows {
-			if err := flush(n); err != nil {
-				return 0, t.s.errorf("append messages to %s: %w", conversationID, err)
-			}
-			n = 0
+		fresh = append(fresh, m)
+	}
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	// Usually none of the messages is stored yet: insert them all, and only
+	// when ON CONFLICT skipped some (their Seq would leave gaps) take them
+	// back and insert again without the ones already there.
+	n, err := t.insertMessages(ctx, dest, conversationID, count, fresh)
+	if err != nil {
+		return fail(err)
+	}
+	if n != len(fresh) {
+		if _, err := t.exec(ctx, "DELETE FROM relay_messages WHERE dest = ? AND conversation_id = ? AND seq > ?", dest, conversationID, count); err != nil {
+			return fail(err)
+		}
+		stored, err := t.storedMessageIDs(ctx, dest, conversationID, seen)
+		if err != nil {
+			return fail(err)
+		}
+		fresh = slices.DeleteFunc(fresh, func(m store.Message) bool { return stored[m.MessageID] })
+		if n, err = t.insertMessages(ctx, dest, conversationID, count, fresh); err != nil {
+			return fail(err)
+		}
+		if n != len(fresh) {
+			// Only an append that bypassed the row lock could do this.
+			return fail(fmt.Errorf("inserted %d of %d messages: a concurrent append raced this one; write again", n, len(fresh)))
 		}
 	}
-	if err := flush(n); err != nil {
-		return 0, t.s.errorf("append messages to %s: %w", conversationID, err)
-	}
-	if added == 0 {
+	if n == 0 {
 		return 0, nil
 	}
 	if _, err := t.exec(ctx, "UPDATE relay_conversations SET messages = ? WHERE dest = ? AND id = ?",
-		count+int64(added), dest, conversationID); err != nil {
-		return 0, t.s.errorf("append messages to %s: %w", conversationID, err)
+		count+int64(n), dest, conversationID); err != nil {
+		return fail(err)
 	}
-	return added, nil
+	return n, nil
+}
+
+// insertMessages inserts msgs with Seq from after+1 on and returns how
+// many rows it inserted; ON CONFLICT skips ids already stored.
+func (t *wtx) insertMessages(ctx context.Context, dest, conversationID string, after int64, msgs []store.Message) (int, error) {
+	inserted := 0
+	for start := 0; start < len(msgs); start += messageRows {
+		chunk := msgs[start:min(start+messageRows, len(msgs))]
+		var b strings.Builder
+		b.WriteString("INSERT INTO relay_messages (dest, conversation_id, seq, message_id, author, name, body, sent_at, received_at) VALUES ")
+		args := make([]any, 0, 9*len(chunk))
+		for i, m := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, dest, conversationID, after+int64(start+i+1), m.MessageID, m.Author, m.Name,
+				m.Text, micros(m.Time), micros(m.ReceivedAt))
+		}
+		b.WriteString(" ON CONFLICT (dest, conversation_id, message_id) WHERE message_id <> '' DO NOTHING")
+		n, err := t.affected(ctx, b.String(), args...)
+		if err != nil {
+			return 0, err
+		}
+		inserted += n
+	}
+	return inserted, nil
+}
+
+// storedMessageIDs returns which of ids the conversation already has.
+func (t *wtx) storedMessageIDs(ctx context.Context, dest, conversationID string, ids map[string]bool) (map[string]bool, error) {
+	all := make([]any, 0, len(ids))
+	for id := range ids {
+		all = append(all, id)
+	}
+	stored := make(map[string]bool)
+	for start := 0; start < len(all); start += messageRows {
+		chunk := all[start:min(start+messageRows, len(all))]
+		rows, err := t.query(ctx, "SELECT message_id FROM relay_messages WHERE dest = ? AND conversation_id = ? AND message_id <> '' AND message_id IN ("+marks(len(chunk))+")",
+			append([]any{dest, conversationID}, chunk...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			stored[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return stored, nil
 }
 
 const putDestinationSQL = `INSERT INTO destinations (id, api_url, analytics_url, token, tenant, updated_at)

@@ -28,12 +28,18 @@ CREATE TABLE outbox_items (
     finished_at  BIGINT  NOT NULL DEFAULT 0
 );
 
-CREATE INDEX outbox_items_claim ON outbox_items (dest, kind, run_at) WHERE state = 'available';
+-- The claim walks a destination and kind's available items in id order
+-- and stops at its limit; run_at rides along so due-ness is read from the
+-- index. Led by run_at instead, a claim would sort every due item.
+CREATE INDEX outbox_items_claim ON outbox_items (dest, kind, id, run_at) WHERE state = 'available';
 CREATE INDEX outbox_items_head ON outbox_items (dest, order_key, id) WHERE state IN ('available', 'running');
 CREATE UNIQUE INDEX outbox_items_coalesce ON outbox_items (dest, kind, coalesce_key) WHERE state = 'available' AND coalesce_key <> '';
 CREATE INDEX outbox_items_lapse ON outbox_items (locked_until) WHERE state = 'running';
 CREATE INDEX outbox_items_finished ON outbox_items (finished_at) WHERE state IN ('completed', 'discarded');
-CREATE INDEX outbox_items_state ON outbox_items (state, dest, kind);
+-- Stats reads this instead of the rows, whose payloads make them wide. It
+-- leads with dest and kind so no query on state alone mistakes it for the
+-- partial indexes above.
+CREATE INDEX outbox_items_stats ON outbox_items (dest, kind, state, created_at);
 
 CREATE TABLE relay_conversations (
     dest                TEXT   NOT NULL,
