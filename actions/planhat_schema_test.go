@@ -119,7 +119,7 @@ func TestPlanhatActionNames(t *testing.T) {
 			t.Errorf("%s is in group %q, want its family's %q", name, a.Group, want)
 		}
 	}
-	if got, want := len(r.All()), countFamilies()+6+9; got != want {
+	if got, want := len(r.All()), countFamilies()+6+10; got != want {
 		t.Errorf("%d actions, want %d", got, want)
 	}
 }

@@ -128,10 +128,10 @@ func (c *callCmd) openDurable(env *Env, sandboxed bool, flags *planhatFlags) (*s
 			_ = os.RemoveAll(tmp)
 		}
 	}
-	st, err := openStore(env.Ctx, path, c.DBSynchronous, env.Logger)
+	st, err := openStoreSync(env.Ctx, path, c.DBSynchronous, env.Logger)
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, nil, reportDB(env, err)
 	}
 	policy := integrations.HostPolicy{Suffixes: []string{".planhat.com"}, TrustedOrigins: trustedOrigins(flags.PlanhatAPIURL, flags.PlanhatAnalyticsURL)}
 	dur, err := c.newDurable(st, durableDeps{Policy: policy, Logger: env.Logger})

@@ -64,9 +64,6 @@ func (f *durableFlags) newDurable(st store.Store, deps durableDeps) (*server.Dur
 	})
 }
 
-// defaultDB is the SQLite file used when PLANBRIDGE_DB is not set.
-const defaultDB = "planbridge.db"
-
 // trustedOrigins are the operator's own Planhat URLs, which the delivery
 // clients may reach whatever their address (the sandbox's loopback
 // emulator, a self-hosted proxy).

@@ -239,9 +239,9 @@ func (c *serveCmd) Run(env *Env) error {
 		defer os.RemoveAll(dir)
 		dbPath = filepath.Join(dir, "planbridge.db")
 	}
-	st, err := openStore(env.Ctx, cmp.Or(dbPath, defaultDB), c.DBSynchronous, logger)
+	st, err := openStoreSync(env.Ctx, cmp.Or(dbPath, defaultDB), c.DBSynchronous, logger)
 	if err != nil {
-		return err
+		return reportDB(env, err)
 	}
 	defer st.Close()
 	policy := integrations.HostPolicy{Suffixes: []string{".planhat.com"}, Extra: integrations.ParseAllowHosts(c.AllowHosts),
@@ -322,6 +322,8 @@ func (c *serveCmd) Run(env *Env) error {
 			UserAgent:           "planbridge/" + Version,
 			Limiters:            limiters,
 		},
+		// The operator's view of the outbox, behind the same API keys.
+		Doors: []httpapi.Door{httpapi.AdminDoor(st, httpapi.AdminOptions{Logger: logger})},
 	})
 	if err != nil {
 		return err

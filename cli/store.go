@@ -34,6 +34,8 @@ type dbTarget struct {
 	shown string
 	// secrets must never appear in messages, even inside a driver's error.
 	secrets []string
+	// synchronous is SQLite's synchronous setting ("" for the default).
+	synchronous string
 }
 
 // dbError is a database that cannot be used, with the exit status of its
@@ -185,10 +187,17 @@ func (t dbTarget) openFailed(doing string, err error) *dbError {
 // path, planbridge.db when empty). Errors are *dbError, never quoting a
 // password.
 func openStore(ctx context.Context, dsn string, logger *slog.Logger) (store.Store, error) {
+	return openStoreSync(ctx, dsn, "", logger)
+}
+
+// openStoreSync is openStore with SQLite's synchronous setting ("full" or
+// "normal"; "" for the store's default, FULL), which PostgreSQL ignores.
+func openStoreSync(ctx context.Context, dsn, synchronous string, logger *slog.Logger) (store.Store, error) {
 	t, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
+	t.synchronous = strings.ToUpper(synchronous)
 	return t.open(ctx, logger)
 }
 

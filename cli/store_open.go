@@ -15,7 +15,7 @@ func openDialect(ctx context.Context, t dbTarget, logger *slog.Logger) (store.St
 	if t.dialect == "postgres" {
 		return pgstore.Open(ctx, t.target, pgstore.Options{Logger: logger})
 	}
-	return sqlitestore.Open(ctx, t.target, sqlitestore.Options{Logger: logger})
+	return sqlitestore.Open(ctx, t.target, sqlitestore.Options{Logger: logger, Synchronous: t.synchronous})
 }
 
 // migrateDialect applies the migrations t lacks and names those applied.

@@ -135,7 +135,7 @@ var families = []family{
 // TestActionFamilies, so a new model family cannot go untested unnoticed.
 var exercisedElsewhere = []string{
 	"findCompany", "findEndUserByEmail", "findUserByEmail", "logNote", "createTicket", "logCall",
-	"trackActivity", "trackActivities", "pushMetrics",
+	"trackActivity", "trackActivities", "pushMetrics", "logConversation",
 }
 
 // TestActionFamilies runs create, get, list, update, delete and bulk upsert

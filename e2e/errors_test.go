@@ -96,6 +96,7 @@ func TestExtraActions(t *testing.T) {
 	s.output(t, "trackActivities", map[string]any{"activities": []map[string]any{
 		{"email": "a@example.com", "action": "x"}, {"externalId": "eu-2", "action": "y"},
 	}})
+	s.deliver(t)
 	if got := len(s.planhat.Activities()) - before; got != 3 {
 		t.Errorf("emulator recorded %d activities, want 3", got)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,9 +17,11 @@ import (
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/server"
+	"github.com/planbridge/planbridge/outbox"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/store/sqlitestore"
 )
 
 // doorSecret is the Botpress door's shared secret in every stack.
@@ -40,6 +43,27 @@ type stack struct {
 	reg      *actions.Registry
 	config   map[string]any // a good Botpress configuration
 	phClient *planhat.Client
+	durable  *server.Durable
+}
+
+// deliver waits until the stack's outbox (flushing every 20 ms) has
+// delivered everything the relay stored.
+func (s *stack) deliver(tb testing.TB) {
+	tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n, err := s.durable.Store.Backlog(context.Background())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d items still undelivered after 20 s", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 type stackOptions struct {
@@ -110,11 +134,26 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	// emulator on loopback, fast Planhat pacing, the Botpress door's
 	// default body limit and no bound on a Botpress operation (withTimeout
 	// bounds each Planhat request instead).
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "e2e.db"), sqlitestore.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	dur, err := server.NewDurable(server.DurableOptions{Store: st, Policy: integrations.HostPolicy{AllowLoopback: true}, Logger: o.logger,
+		Outbox: outbox.Options{FlushInterval: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	delivering := dur.Run(ctx)
+	tb.Cleanup(func() { stop(); <-delivering })
 	srv, err := server.New(server.Options{
 		Registry: reg,
 		Logger:   o.logger,
 		Version:  "e2e",
+		Doors:    []httpapi.Door{httpapi.AdminDoor(st, httpapi.AdminOptions{Logger: o.logger})},
 		Planhat: integrations.PlanhatOptions{
+			Relay:     dur.Relay,
 			Policy:    integrations.HostPolicy{AllowLoopback: true},
 			Timeout:   o.timeout,
 			RateLimit: fastLimits,
@@ -127,7 +166,7 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 			Secret:       doorSecret,
 		},
 		APIKeys: httpapi.ParseAPIKeys(apiKey),
-		REST:    actions.Deps{Planhat: phClient},
+		REST:    actions.Deps{Planhat: phClient, Relay: dur.Relay},
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -135,7 +174,7 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	hs.Config.Handler = srv
 	hs.Start()
 	tb.Cleanup(hs.Close)
-	return &stack{planhat: ph, bp: bp, url: base, door: door, reg: reg, config: config, phClient: phClient}
+	return &stack{planhat: ph, bp: bp, url: base, door: door, reg: reg, config: config, phClient: phClient, durable: dur}
 }
 
 // configWith returns the good configuration with some fields replaced

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/planbridge/planbridge/internal/server"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/store/sqlitestore"
 )
 
 // TestNewWiresBothDoorsAndMetrics drives each door once and checks that
@@ -35,7 +37,7 @@ func TestNewWiresBothDoorsAndMetrics(t *testing.T) {
 		Registry: reg,
 		Metrics:  httpapi.NewMetrics(),
 		Version:  "test",
-		Planhat:  integrations.PlanhatOptions{Policy: integrations.HostPolicy{AllowLoopback: true}},
+		Planhat:  integrations.PlanhatOptions{Policy: integrations.HostPolicy{AllowLoopback: true}, Relay: newDurable(t).Relay},
 		Botpress: server.Botpress{MaxBodyBytes: maxBody, Secret: secret},
 		APIKeys:  httpapi.ParseAPIKeys(key),
 	})
@@ -125,7 +127,26 @@ func TestNewRefusesUnprovidedNeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := server.New(server.Options{Registry: planhatOnly}); err != nil {
-		t.Fatalf("New with the Planhat actions: %v", err)
+	// logConversation and the tracking actions need the store's relay.
+	if _, err := server.New(server.Options{Registry: planhatOnly}); err == nil || !strings.Contains(err.Error(), "store") {
+		t.Fatalf("New with the Planhat actions and no store = %v, want an error asking for a store", err)
 	}
+	if _, err := server.New(server.Options{Registry: planhatOnly, Planhat: integrations.PlanhatOptions{Relay: newDurable(t).Relay}}); err != nil {
+		t.Fatalf("New with the Planhat actions and a store: %v", err)
+	}
+}
+
+// newDurable is an outbox and relay over a SQLite store of the test's own.
+func newDurable(t *testing.T) *server.Durable {
+	t.Helper()
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "server.db"), sqlitestore.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	d, err := server.NewDurable(server.DurableOptions{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
