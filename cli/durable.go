@@ -22,7 +22,7 @@ import (
 type durableFlags struct {
 	DB                 string        `name:"db" env:"PLANBRIDGE_DB" help:"The store: a SQLite file path (default planbridge.db; a temporary file in sandbox mode) or a postgres:// URL for several replicas."`
 	DBSynchronous      string        `name:"db-synchronous" env:"PLANBRIDGE_DB_SYNCHRONOUS" default:"full" enum:"full,normal" help:"SQLite durability: full (an fsync per commit: survives power loss) or normal (survives a crash of planbridge, not of the machine)."`
-	OutboxFlush        time.Duration `name:"outbox-flush-interval" env:"PLANBRIDGE_OUTBOX_FLUSH_INTERVAL" default:"5s" help:"Least time between two bulk deliveries of one kind to one Planhat tenant: work arriving meanwhile is coalesced."`
+	OutboxFlush        time.Duration `name:"outbox-flush-interval" env:"PLANBRIDGE_OUTBOX_FLUSH_INTERVAL" help:"Least time between two bulk deliveries of one kind to one Planhat tenant: work arriving meanwhile is coalesced (default 5s; 500ms in sandbox mode)."`
 	OutboxMaxBacklog   int           `name:"outbox-max-backlog" env:"PLANBRIDGE_OUTBOX_MAX_BACKLOG" default:"200000" help:"Undelivered items beyond which new work is refused with 503 backlog_full; -1 for no bound."`
 	OutboxRetention    time.Duration `name:"outbox-retention" env:"PLANBRIDGE_OUTBOX_RETENTION" default:"24h" help:"How long delivered and discarded items are kept before they are pruned."`
 	OutboxMaxAttempts  int           `name:"outbox-max-attempts" env:"PLANBRIDGE_OUTBOX_MAX_ATTEMPTS" default:"25" help:"Deliveries an item gets before it becomes a dead letter (429 answers do not count)."`

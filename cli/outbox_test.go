@@ -341,13 +341,13 @@ func TestOutboxErrors(t *testing.T) {
 }
 
 // postgresURL is the test server's URL from PLANBRIDGE_TEST_POSTGRES_URL
-// (or .ci/run's PLANBRIDGE_TEST_POSTGRES), with a fresh schema as the
+// (which .ci/run sets), with a fresh schema as the
 // search path, dropped at cleanup; the test is skipped without a server.
 func postgresURL(t *testing.T) string {
 	t.Helper()
 	base := os.Getenv("PLANBRIDGE_TEST_POSTGRES_URL")
-	if base == "" {
-		base = os.Getenv("PLANBRIDGE_TEST_POSTGRES")
+	if base == "" && os.Getenv("CI") != "" {
+		t.Fatal("CI is set but PLANBRIDGE_TEST_POSTGRES_URL is not: .ci/run sets it once PostgreSQL runs")
 	}
 	if base == "" {
 		t.Skip("PLANBRIDGE_TEST_POSTGRES_URL is not set: set it to a PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable, to run this test")

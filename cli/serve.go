@@ -246,6 +246,10 @@ func (c *serveCmd) Run(env *Env) error {
 	defer st.Close()
 	policy := integrations.HostPolicy{Suffixes: []string{".planhat.com"}, Extra: integrations.ParseAllowHosts(c.AllowHosts),
 		TrustedOrigins: trustedOrigins(defaultAPIURL, flags.PlanhatAnalyticsURL)}
+	if sb != nil && c.OutboxFlush == 0 {
+		// A newcomer sees a logged conversation arrive at once.
+		c.OutboxFlush = 500 * time.Millisecond
+	}
 	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, Policy: policy, Metrics: metrics, Logger: logger})
 	if err != nil {
 		return err
@@ -338,7 +342,7 @@ func (c *serveCmd) Run(env *Env) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if sb != nil {
-		printSandboxBanner(env.Stdout, base, sb, generatedKey, c.BotpressSecret)
+		printSandboxBanner(env.Stdout, base, sb, generatedKey, c.BotpressSecret, dbPath)
 	} else {
 		fmt.Fprintf(env.Stdout, "planbridge %s listening on %s\n", Version, base)
 	}
@@ -378,7 +382,7 @@ func (c *serveCmd) Run(env *Env) error {
 // printSandboxBanner tells a newcomer, loudly, what runs and how to try it;
 // every command it prints is meant to be pasted into a shell as is.
 // It writes the banner in one Write so readers never see half of it.
-func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecret string) {
+func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecret, dbPath string) {
 	var w strings.Builder
 	bpPath := "/botpress/planhat"
 	if bpSecret != "" {
@@ -403,6 +407,7 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
 
   planbridge:          %s
   Planhat emulator:    %s   (token %s, tenant %s)
+  Store:               a temporary SQLite file, removed on exit (set PLANBRIDGE_DB to keep one)
 %s
   Botpress door:       POST %s%s   (configuration apiToken = the emulator token)
   OpenAPI:             %s/openapi.json
@@ -417,7 +422,15 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
   or set both once and leave the flags out:
 %s
     go run ./cmd/planbridge call getCompany --input '{"id": "extid-seed-company-1"}'
-`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, key, base, base, key, export)
+
+  Log a bot conversation (stored at once, delivered in bulk within seconds):
+    curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
+      -d '{"conversationId":"demo-1","companyId":"extid-seed-company-1","botName":"Helper","messages":[{"author":"user","text":"Hi!"},{"author":"bot","text":"Hello, how can I help?"}]}' \
+      %s/v1/actions/logConversation
+  then see it in the emulator, and the outbox that delivered it:
+    go run ./cmd/planbridge call getConversation --input '{"id": "extid-bot-demo-1"}'
+    go run ./cmd/planbridge outbox stats --db %s
+`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, key, base, base, key, export, key, base, dbPath)
 	if sb.bp != nil {
 		fmt.Fprintf(&w, `
   Botpress emulator:   %s   (installed against this server; events, users, states

@@ -373,6 +373,7 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 	cmds := bannerCurls(banner)
 	wants := []struct{ path, answer string }{
 		{"/v1/actions/listCompanies", `"companies"`},
+		{"/v1/actions/logConversation", `"queued":true`},
 		{"/_emulator/call", `"output"`},
 		{"/company/updated", `"companyUpdated"`},
 	}
@@ -417,16 +418,33 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 			continue
 		}
 		ran++
-		code, stdout, stderr := runUntilExit(t, env, "", words[3:]...)
-		if code != 0 || !strings.Contains(stdout, `"seed-company-`) {
-			t.Errorf("%s\n= exit %d\nstdout:\n%s\nstderr:\n%s", line, code, stdout, stderr)
+		want := `"seed-company-`
+		switch {
+		case strings.Contains(line, "getConversation"):
+			want = `"externalId": "bot-demo-1"`
+		case strings.Contains(line, "outbox stats"):
+			want = "completed"
+		}
+		// The logged conversation is delivered within the sandbox's flush
+		// interval: a newcomer pasting the line a moment later sees it.
+		var code int
+		var stdout, stderr string
+		for try := 0; try < 50; try++ {
+			code, stdout, stderr = runUntilExit(t, env, "", words[3:]...)
+			if code == 0 && strings.Contains(stdout, want) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("%s\n= exit %d, want %s in stdout:\n%s\nstderr:\n%s", line, code, want, stdout, stderr)
 		}
 		if strings.Contains(stderr, "sandbox mode") {
 			t.Errorf("%s ran against its own sandbox, not the server:\n%s", line, stderr)
 		}
 	}
-	if ran != 2 || env["PLANBRIDGE_SERVER"] == "" || env["PLANBRIDGE_API_KEY"] == "" {
-		t.Errorf("banner prints %d go run lines (want 2) and exports %v:\n%s", ran, env, banner)
+	if ran != 4 || env["PLANBRIDGE_SERVER"] == "" || env["PLANBRIDGE_API_KEY"] == "" {
+		t.Errorf("banner prints %d go run lines (want 4) and exports %v:\n%s", ran, env, banner)
 	}
 }
 
