@@ -11,11 +11,17 @@ import (
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/relay"
 )
 
 // MaxBulkItems is the most records one bulk upsert action accepts; it is
 // Planhat's own per-request limit, so one call is one Planhat request.
 const MaxBulkItems = 5000
+
+// MaxQueuedBulkItems is the most records a bulk upsert action accepts when
+// the door has the outbox: beyond MaxBulkItems they are stored and
+// delivered in consecutive calls of MaxBulkItems.
+const MaxQueuedBulkItems = 100_000
 
 // family names the actions of one Planhat model ("getCompany",
 // "listCompanies", "bulkUpsertCompanies").
@@ -480,6 +486,8 @@ type BulkKey struct {
 // BulkOutput is the result of every bulk upsert action; the shape is the
 // upstream Botpress Planhat integration's bulkUpsertAssets output.
 type BulkOutput struct {
+	Queued           bool      `json:"queued,omitempty" jsonschema:"True when the items were more than one Planhat call takes: they are stored durably and the outbox upserts them in calls of 5,000; the counts below are then zero and accepted says how many were stored."`
+	Accepted         int       `json:"accepted,omitempty" jsonschema:"How many items were stored for delivery, when queued."`
 	Created          int       `json:"created" jsonschema:"How many records were created."`
 	Updated          int       `json:"updated" jsonschema:"How many existing records were changed."`
 	Nonupdates       int       `json:"nonupdates" jsonschema:"How many existing records matched but needed no change."`
@@ -552,16 +560,19 @@ func (f family) bulkAction() *Action {
 		Description: fmt.Sprintf("The Planhat _id of an existing %s to update; %s.", f.noun, idHint)}
 	items := objectSchema(itemProps, nil, true)
 	in := objectSchema(map[string]*jsonschema.Schema{
-		f.key: {Type: "array", MinItems: jsonschema.Ptr(1), MaxItems: jsonschema.Ptr(MaxBulkItems), Items: items,
-			Description: fmt.Sprintf("The %s to create or update, 1 to %d.", f.nouns, MaxBulkItems)},
+		f.key: {Type: "array", MinItems: jsonschema.Ptr(1), MaxItems: jsonschema.Ptr(MaxQueuedBulkItems), Items: items,
+			Description: fmt.Sprintf("The %s to create or update, 1 to %d (more than %d are queued).", f.nouns, MaxQueuedBulkItems, MaxBulkItems)},
 	}, []string{f.key}, false)
 	desc := fmt.Sprintf("Creates or updates up to %d %s in one Planhat call. Each item is matched to an existing record by %s; "+
 		"unmatched items are created.%s Returns the counts of created, updated and unchanged records, their keys, and the items that failed "+
-		"(createdErrors, updatedErrors, permissionErrors).%s",
-		MaxBulkItems, f.nouns, all, f.bulkRequiredText(), retryHint)
+		"(createdErrors, updatedErrors, permissionErrors).%s Up to %d items are accepted where planbridge has its outbox (serve, call): "+
+		"more than %d are stored durably and upserted in consecutive calls of %d within Planhat's rate limit, the answer saying queued and accepted; "+
+		"each of those items needs a keyable, and failures become dead letters for the operator.",
+		MaxBulkItems, f.nouns, all, f.bulkRequiredText(), retryHint, MaxQueuedBulkItems, MaxBulkItems, MaxBulkItems)
 	model, key := f.model, f.key
-	return NewPlanhat("bulkUpsert"+f.plural, "Bulk Upsert "+f.group, desc,
-		func(ctx context.Context, c *planhat.Client, in map[string]any) (BulkOutput, error) {
+	return NewWith("bulkUpsert"+f.plural, "Bulk Upsert "+f.group, desc, NeedPlanhat,
+		func(ctx context.Context, d Deps, in map[string]any) (BulkOutput, error) {
+			c := d.Planhat
 			raw, _ := in[key].([]any)
 			objs := make([]planhat.Object, 0, len(raw))
 			for _, r := range raw {
@@ -571,6 +582,22 @@ func (f family) bulkAction() *Action {
 					obj["_id"] = id
 				}
 				objs = append(objs, planhat.Object(obj))
+			}
+			if len(objs) > MaxBulkItems {
+				if d.Relay == nil {
+					return BulkOutput{}, fieldError(key, fmt.Sprintf("%d items: at most %d here (one Planhat call); more are queued only where planbridge has its outbox (planbridge serve, planbridge call)", len(objs), MaxBulkItems))
+				}
+				n, err := d.Relay.UpsertRecords(ctx, c, model, objs)
+				if err != nil {
+					var ie *relay.InputError
+					if errors.As(err, &ie) {
+						return BulkOutput{}, fieldError(key+strings.TrimPrefix(ie.Field, "items"), ie.Message)
+					}
+					return BulkOutput{}, err
+				}
+				out := bulkOut(nil)
+				out.Queued, out.Accepted = true, n
+				return out, nil
 			}
 			return bulkResult(c.Objects(model).BulkUpsert(ctx, objs))
 		},

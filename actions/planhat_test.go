@@ -723,3 +723,42 @@ func TestClassifyTable(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkUpsertBeyondOneCallIsQueued proves bulk actions over 5,000 items
+// go through the outbox: stored at once, then upserted in consecutive
+// calls of 5,000, and refused when an item lacks the keyable a retry needs.
+func TestBulkUpsertBeyondOneCallIsQueued(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	items := make([]any, 6001)
+	for i := range items {
+		items[i] = map[string]any{"name": fmt.Sprintf("Queued %d", i), "externalId": fmt.Sprintf("queued-%d", i)}
+	}
+	out := e.mustCall(t, "bulkUpsertCompanies", map[string]any{"companies": items})
+	if out["queued"] != true || out["accepted"] != 6001.0 {
+		t.Fatalf("bulkUpsertCompanies of 6001 = %v, want queued and 6001 accepted", out)
+	}
+	if got := e.srv.Stats().ByRoute["PUT /companies"]; got != 0 {
+		t.Fatalf("%d bulk calls before the outbox ran", got)
+	}
+	e.deliver(t)
+	if got := e.srv.Stats().ByRoute["PUT /companies"]; got != 2 {
+		t.Errorf("%d bulk calls, want 2 (5,000 + 1,001)", got)
+	}
+	n := 0
+	for _, c := range e.srv.Objects("companies") {
+		if strings.HasPrefix(fmt.Sprint(c["externalId"]), "queued-") {
+			n++
+		}
+	}
+	if n != 6001 {
+		t.Errorf("%d companies arrived, want 6001", n)
+	}
+
+	items[42] = map[string]any{"name": "No keyable"}
+	_, err := e.call(t, "bulkUpsertCompanies", map[string]any{"companies": items})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Fields[0].Field != "companies[42]" {
+		t.Fatalf("queued bulk with an item lacking a keyable = %v, want a companies[42] field error", err)
+	}
+}

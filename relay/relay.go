@@ -141,10 +141,10 @@ func New(opts Options) (*Relay, error) {
 
 // Deliverers are the outbox deliverers of the relay's kinds.
 func (r *Relay) Deliverers() map[string]outbox.Deliverer {
-	return map[string]outbox.Deliverer{
-		KindConversation: outbox.DeliverFunc(r.deliverConversations),
-		KindActivity:     outbox.DeliverFunc(r.deliverActivities),
-	}
+	out := r.recordDeliverers()
+	out[KindConversation] = outbox.DeliverFunc(r.deliverConversations)
+	out[KindActivity] = outbox.DeliverFunc(r.deliverActivities)
+	return out
 }
 
 // Author is who wrote a message.
