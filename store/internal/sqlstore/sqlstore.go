@@ -56,6 +56,20 @@ type Store struct {
 	maxBatch int
 	closeErr error
 	once     sync.Once
+
+	commits, writes atomic.Uint64
+}
+
+// WriteStats counts committed transactions and the writes they carried;
+// under group commit Writes/Commits is the mean batch size.
+type WriteStats struct {
+	Commits uint64 `json:"commits"`
+	Writes  uint64 `json:"writes"`
+}
+
+// WriteStats returns the commits and writes since the store opened.
+func (s *Store) WriteStats() WriteStats {
+	return WriteStats{Commits: s.commits.Load(), Writes: s.writes.Load()}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -130,6 +144,12 @@ func (s *Store) write(ctx context.Context, internal bool, fn func(*wtx) error) e
 		return err
 	}
 	if !s.group {
+		s.mu.RLock()
+		closed := s.closed
+		s.mu.RUnlock()
+		if closed {
+			return s.errorf("write: %w", ErrClosed)
+		}
 		return s.direct(ctx, internal, fn)
 	}
 	r := &request{ctx: ctx, fn: fn, done: make(chan struct{})}
@@ -194,11 +214,13 @@ func (s *Store) directOnce(ctx context.Context, fn func(*wtx) error) (err error)
 	t.done = true
 	if err := tx.Commit(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: commit: %w (nothing was written)", s.d.Prefix, ctx.Err())
+			return s.errorf("commit: %w", ctx.Err())
 		}
 		return s.errorf("commit: %w", err)
 	}
 	committed = true
+	s.commits.Add(1)
+	s.writes.Add(1)
 	return nil
 }
 
@@ -316,12 +338,19 @@ func (s *Store) runBatch(batch []*request) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		err = s.errorf("commit: %w (nothing was written)", err)
+		err = s.errorf("commit: %w", err)
 		s.log.Error("group commit failed", "writes", len(live), "err", err)
 		for _, r := range live {
 			if r.err == nil {
 				r.err = err
 			}
+		}
+		return
+	}
+	s.commits.Add(1)
+	for _, r := range live {
+		if r.err == nil {
+			s.writes.Add(1)
 		}
 	}
 }
