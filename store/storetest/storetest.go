@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ContextCancelled", testContextCancelled},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"ConcurrentKeyOrder", testConcurrentKeyOrder},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
