@@ -7,9 +7,11 @@
 // writes to one connection and committing them in batches, as
 // sqlitestore does, measured slower here, and a batch taking several keys'
 // locks could deadlock with another replica's.)
+//
 // Claims select rows FOR UPDATE SKIP LOCKED, so two replicas never claim
 // the same item, and keyed items are enqueued under a transaction-scoped
-// advisory lock per key, so their ids follow their commit order.
+// advisory lock per key, so their ids follow their commit order. It needs
+// PostgreSQL 11 or later.
 package pgstore
 
 import (
