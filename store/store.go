@@ -220,7 +220,7 @@ type Filter struct {
 	Kind   string
 	Dest   string
 	Key    string
-	// Before and After bound CreatedAt.
+	// Before and After bound CreatedAt, exclusive.
 	Before time.Time
 	After  time.Time
 	// AfterID pages: only items with a larger id.
@@ -233,7 +233,8 @@ type Filter struct {
 type Stats struct {
 	// ByState counts items per state.
 	ByState map[State]int `json:"byState"`
-	// Groups count unfinished (available and running) items per destination and kind.
+	// Groups count available, running and dead items per destination and
+	// kind, for those with any, ordered by destination and kind.
 	Groups []GroupStats `json:"groups"`
 	// OldestPending is the creation time of the oldest available or running item (zero when none).
 	OldestPending time.Time `json:"oldestPending,omitzero"`
@@ -266,12 +267,16 @@ type Store interface {
 	// the ids still held (a rescued item is no longer owner's).
 	Extend(ctx context.Context, owner string, ids []int64, until time.Time) ([]int64, error)
 	// Finish records outcomes of owner's running items at now and returns
-	// how many it applied; items owner no longer holds are left alone.
+	// how many it applied; items owner no longer holds are left alone. An
+	// item retried (StateAvailable) while an available item took its
+	// Coalesce is discarded instead: that item already carries newer work.
 	Finish(ctx context.Context, owner string, now time.Time, outcomes []Outcome) (int, error)
 	// Rescue returns running items whose claim lapsed before now to
-	// available (or dead, when out of attempts) and returns how many.
+	// available (or dead, when out of attempts) and returns how many; one
+	// whose Coalesce an available or newer lapsed item holds is discarded.
 	Rescue(ctx context.Context, now time.Time) (int, error)
-	// Prune deletes up to limit completed and discarded items finished before before.
+	// Prune deletes up to limit completed and discarded items finished
+	// before before; ids are never reused.
 	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// Backlog counts available and running items.
@@ -284,13 +289,17 @@ type Store interface {
 	Item(ctx context.Context, id int64) (Item, error)
 	// Retry makes matching dead, discarded or available items available at
 	// now with fresh attempts; running and completed items are not touched.
+	// A dead or discarded item whose Coalesce an available item holds is
+	// skipped (not counted), and of several sharing a free one only the
+	// newest is retried.
 	Retry(ctx context.Context, f Filter, now time.Time) (int, error)
 	// Discard marks matching available and dead items discarded.
 	Discard(ctx context.Context, f Filter, now time.Time) (int, error)
 
 	// Conversation returns one conversation, or ErrNotFound.
 	Conversation(ctx context.Context, dest, id string) (Conversation, error)
-	// Messages returns the newest limit messages of a conversation in Seq order.
+	// Messages returns the newest limit messages of a conversation in Seq
+	// order (all of them when limit <= 0), or ErrNotFound.
 	Messages(ctx context.Context, dest, conversationID string, limit int) ([]Message, error)
 	// SetConversationContact remembers the Planhat contact and company found for a conversation.
 	SetConversationContact(ctx context.Context, dest, id, endUserID, companyID string) error

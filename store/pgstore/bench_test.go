@@ -8,15 +8,7 @@ import (
 )
 
 func BenchmarkAppendMessages(b *testing.B) {
-	for _, group := range []bool{false, true} {
-		name := "transaction-per-write"
-		if group {
-			name = "group-commit"
-		}
-		b.Run(name, func(b *testing.B) {
-			storetest.BenchmarkAppendMessages(b, open(b, pgstore.Options{GroupCommit: group}))
-		})
-	}
+	storetest.BenchmarkAppendMessages(b, open(b, pgstore.Options{}))
 }
 
 func BenchmarkClaimFinish(b *testing.B) {

@@ -79,14 +79,6 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgstore.Options{}) })
 }
 
-func TestConformanceGroupCommit(t *testing.T) {
-	serverURL(t)
-	if testing.Short() {
-		t.Skip("the suite again with group commit")
-	}
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgstore.Options{GroupCommit: true}) })
-}
-
 func TestMigrate(t *testing.T) {
 	ctx := context.Background()
 	url := serverURL(t)

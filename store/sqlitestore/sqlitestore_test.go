@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -205,5 +206,62 @@ func TestTxNotKept(t *testing.T) {
 	}
 	if _, err := kept.Enqueue(ctx, store.NewItem{Kind: "k", Dest: "d"}, time.Unix(1, 0)); err == nil {
 		t.Errorf("Enqueue on a kept Tx succeeded")
+	}
+}
+
+// TestGroupCommit checks that writes queued behind a busy writer commit
+// together, and that one failing among them fails alone.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, sqlitestore.Options{})
+	started, unblock := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- s.Write(ctx, func(tx store.Tx) error {
+			close(started)
+			<-unblock
+			return nil
+		})
+	}()
+	<-started
+	before := s.WriteStats()
+	const n = 24
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.Write(ctx, func(tx store.Tx) error {
+				if _, err := tx.Enqueue(ctx, store.NewItem{Kind: "k", Dest: "d"}, time.Unix(1, 0)); err != nil {
+					return err
+				}
+				if i == 7 {
+					return errors.New("this one fails")
+				}
+				return nil
+			})
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // all queue behind the held write
+	close(unblock)
+	wg.Wait()
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if (err != nil) != (i == 7) {
+			t.Errorf("write %d = %v", i, err)
+		}
+	}
+	after := s.WriteStats()
+	commits, writes := after.Commits-before.Commits, after.Writes-before.Writes
+	if writes != n { // the held one and the 23 queued ones that succeeded
+		t.Errorf("%d writes committed, want %d", writes, n)
+	}
+	// The held write's commit, then one for all the queued ones.
+	if commits > 2 {
+		t.Errorf("%d writes took %d commits: they did not share one", writes, commits)
+	}
+	if backlog, err := s.Backlog(ctx); err != nil || backlog != n-1 {
+		t.Errorf("Backlog = %d, %v; want %d", backlog, err, n-1)
 	}
 }

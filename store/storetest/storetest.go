@@ -17,7 +17,8 @@ import (
 )
 
 // Run runs the suite. open returns a new, empty store for one subtest and
-// closes it at the subtest's cleanup; subtests run in parallel.
+// closes it at the subtest's cleanup, so Close must be safe to call twice:
+// the Close subtest closes its store first. Subtests run in parallel.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -51,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ContextCancelled", testContextCancelled},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"ConcurrentKeyOrder", testConcurrentKeyOrder},
+		{"Close", testClose},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,5 +182,24 @@ func wantNotFound(t *testing.T, what string, err error) {
 func testDialect(t *testing.T, s store.Store) {
 	if d := s.Dialect(); !slices.Contains([]string{"sqlite", "postgres"}, d) {
 		t.Errorf("Dialect() = %q, want sqlite or postgres", d)
+	}
+}
+
+func testClose(t *testing.T, s store.Store) {
+	enqueue(t, s, at(0), store.NewItem{Kind: "k", Dest: "d"})
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := s.Write(context.Background(), func(tx store.Tx) error { return nil }); err == nil {
+		t.Errorf("Write after Close succeeded")
+	}
+	if _, err := s.ClaimItems(context.Background(), store.Claim{Dest: "d", Kind: "k", Limit: 1, Owner: "o", Now: at(1), Until: at(2)}); err == nil {
+		t.Errorf("ClaimItems after Close succeeded")
+	}
+	if _, err := s.Backlog(context.Background()); err == nil {
+		t.Errorf("Backlog after Close succeeded")
 	}
 }

@@ -369,3 +369,79 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 		lastOfKey[k] = id
 	}
 }
+
+// testConcurrentKeyOrder enqueues keyed items from several writers while
+// deliverers claim them: a key's items must be delivered one at a time in
+// id order even though concurrent writers commit in any order.
+func testConcurrentKeyOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const producers, perProducer, keys = 6, 20, 3
+	var producing sync.WaitGroup
+	for p := range producers {
+		producing.Go(func() {
+			for i := range perProducer {
+				key := "key-" + strconv.Itoa((p+i)%keys)
+				err := s.Write(ctx, func(tx store.Tx) error {
+					_, err := tx.Enqueue(ctx, store.NewItem{Kind: "k", Dest: "d", Key: key}, at(0))
+					return err
+				})
+				if err != nil {
+					t.Errorf("producer %d: %v", p, err)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { producing.Wait(); close(done) }()
+
+	var mu sync.Mutex
+	var order []store.Item
+	var consuming sync.WaitGroup
+	for c := range 2 {
+		owner := "deliverer-" + strconv.Itoa(c)
+		consuming.Go(func() {
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+				got, err := s.ClaimItems(ctx, store.Claim{Dest: "d", Kind: "k", Limit: 5, Owner: owner, Now: at(1), Until: at(600)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					select {
+					case <-done:
+						if n, err := s.Backlog(ctx); err != nil || n == 0 {
+							return
+						}
+					default:
+					}
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				var outs []store.Outcome
+				mu.Lock()
+				for _, it := range got {
+					order = append(order, it)
+					outs = append(outs, store.Outcome{ID: it.ID, State: store.StateCompleted})
+				}
+				mu.Unlock()
+				if _, err := s.Finish(ctx, owner, at(2), outs); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			t.Errorf("%s: the backlog did not drain within a minute", owner)
+		})
+	}
+	consuming.Wait()
+	if len(order) != producers*perProducer {
+		t.Errorf("delivered %d of %d items", len(order), producers*perProducer)
+	}
+	last := map[string]int64{}
+	for _, it := range order {
+		if prev := last[it.Key]; prev > it.ID {
+			t.Errorf("key %s: item %d was claimed after item %d", it.Key, it.ID, prev)
+		}
+		last[it.Key] = it.ID
+	}
+}

@@ -42,7 +42,7 @@ type Dialect struct {
 	// which the store's own short writes are run again.
 	Retryable func(error) bool
 
-	rebound sync.Map // query with ? -> query with $n
+	rebound sync.Map // shared SQL -> the dialect's
 }
 
 // q rewrites a query written with ? placeholders and INDEXED(name) hints

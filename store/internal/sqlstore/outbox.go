@@ -147,16 +147,12 @@ func (s *Store) Finish(ctx context.Context, owner string, now time.Time, outcome
 	at := micros(now)
 	applied := 0
 	err := s.write(ctx, true, func(t *wtx) error {
-		applied = 0
-		if len(completed) > 0 {
-			n, err := t.affected(ctx, `UPDATE outbox_items SET state = 'completed', finished_at = ?, updated_at = ?, locked_by = '', locked_until = 0
- WHERE state = 'running' AND locked_by = ? AND id IN (`+marks(len(completed))+`)`,
-				append([]any{at, at, owner}, completed...)...)
-			if err != nil {
-				return err
-			}
-			applied += n
+		n, err := t.affectedIn(ctx, `UPDATE outbox_items SET state = 'completed', finished_at = ?, updated_at = ?, locked_by = '', locked_until = 0
+ WHERE state = 'running' AND locked_by = ? AND id IN `, []any{at, at, owner}, completed)
+		if err != nil {
+			return err
 		}
+		applied = n
 		for _, o := range others {
 			var n int
 			var err error
@@ -204,6 +200,25 @@ func (t *wtx) finishAvailable(ctx context.Context, owner string, at int64, o sto
 	}
 	return t.affected(ctx, `UPDATE outbox_items SET state = 'discarded', finished_at = ?, updated_at = ?, last_error = ?, locked_by = '', locked_until = 0
  WHERE id = ? AND state = 'running' AND locked_by = ? AND coalesce_key <> ''`, at, at, msg, o.ID, owner)
+}
+
+// inChunk caps the ids of one IN list, well under SQLite's 32766 and
+// PostgreSQL's 65535 parameters.
+const inChunk = 500
+
+// affectedIn runs query, which ends in "id IN ", once per chunk of ids
+// (args first) and returns the rows affected in all.
+func (t *wtx) affectedIn(ctx context.Context, query string, args []any, ids []any) (int, error) {
+	total := 0
+	for start := 0; start < len(ids); start += inChunk {
+		chunk := ids[start:min(start+inChunk, len(ids))]
+		n, err := t.affected(ctx, query+"("+marks(len(chunk))+")", append(slices.Clip(args), chunk...)...)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // LapsedError is the LastError of an item whose claim lapsed.
@@ -275,24 +290,18 @@ func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 				superseded[id] = by
 			}
 		}
-		if len(back) > 0 {
-			n, err := t.affected(ctx, `UPDATE outbox_items SET state = 'available', run_at = ?, last_error = ?, locked_by = '', locked_until = 0, updated_at = ?
- WHERE state = 'running' AND locked_until < ? AND id IN (`+marks(len(back))+`)`,
-				append([]any{at, LapsedError, at, at}, back...)...)
-			if err != nil {
-				return err
-			}
-			total += n
+		n, err := t.affectedIn(ctx, `UPDATE outbox_items SET state = 'available', run_at = ?, last_error = ?, locked_by = '', locked_until = 0, updated_at = ?
+ WHERE state = 'running' AND locked_until < ? AND id IN `, []any{at, LapsedError, at, at}, back)
+		if err != nil {
+			return err
 		}
-		if len(dead) > 0 {
-			n, err := t.affected(ctx, `UPDATE outbox_items SET state = 'dead', finished_at = ?, last_error = ?, locked_by = '', locked_until = 0, updated_at = ?
- WHERE state = 'running' AND locked_until < ? AND id IN (`+marks(len(dead))+`)`,
-				append([]any{at, LapsedError + ", and it has no attempts left", at, at}, dead...)...)
-			if err != nil {
-				return err
-			}
-			total += n
+		total += n
+		n, err = t.affectedIn(ctx, `UPDATE outbox_items SET state = 'dead', finished_at = ?, last_error = ?, locked_by = '', locked_until = 0, updated_at = ?
+ WHERE state = 'running' AND locked_until < ? AND id IN `, []any{at, LapsedError + ", and it has no attempts left", at, at}, dead)
+		if err != nil {
+			return err
 		}
+		total += n
 		for id, by := range superseded {
 			n, err := t.affected(ctx, `UPDATE outbox_items SET state = 'discarded', finished_at = ?, last_error = ?, locked_by = '', locked_until = 0, updated_at = ?
  WHERE state = 'running' AND locked_until < ? AND id = ?`,
@@ -392,18 +401,11 @@ func (s *Store) Retry(ctx context.Context, f store.Filter, now time.Time) (int, 
 				return err
 			}
 		}
-		for start := 0; start < len(ids); start += messageRows {
-			chunk := ids[start:min(start+messageRows, len(ids))]
-			n, err := t.affected(ctx, `UPDATE outbox_items SET state = 'available', attempts = 0, run_at = ?, finished_at = 0, alone = FALSE,
+		n, err := t.affectedIn(ctx, `UPDATE outbox_items SET state = 'available', attempts = 0, run_at = ?, finished_at = 0, alone = FALSE,
  locked_by = '', locked_until = 0, updated_at = ?
- WHERE state IN ('dead', 'discarded', 'available') AND id IN (`+marks(len(chunk))+`)`,
-				append([]any{at, at}, chunk...)...)
-			if err != nil {
-				return err
-			}
-			total += n
-		}
-		return nil
+ WHERE state IN ('dead', 'discarded', 'available') AND id IN `, []any{at, at}, ids)
+		total = n
+		return err
 	})
 	if err != nil {
 		return 0, s.errorf("retry items: %w", err)

@@ -56,6 +56,20 @@ type Store struct {
 	maxBatch int
 	closeErr error
 	once     sync.Once
+
+	commits, writes atomic.Uint64
+}
+
+// WriteStats counts committed transactions and the writes they carried;
+// under group commit Writes/Commits is the mean batch size.
+type WriteStats struct {
+	Commits uint64 `json:"commits"`
+	Writes  uint64 `json:"writes"`
+}
+
+// WriteStats returns the commits and writes since the store opened.
+func (s *Store) WriteStats() WriteStats {
+	return WriteStats{Commits: s.commits.Load(), Writes: s.writes.Load()}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -130,6 +144,12 @@ func (s *Store) write(ctx context.Context, internal bool, fn func(*wtx) error) e
 		return err
 	}
 	if !s.group {
+		s.mu.RLock()
+		closed := s.closed
+		s.mu.RUnlock()
+		if closed {
+			return s.errorf("write: %w", ErrClosed)
+		}
 		return s.direct(ctx, internal, fn)
 	}
 	r := &request{ctx: ctx, fn: fn, done: make(chan struct{})}
@@ -194,11 +214,13 @@ func (s *Store) directOnce(ctx context.Context, fn func(*wtx) error) (err error)
 	t.done = true
 	if err := tx.Commit(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: commit: %w (nothing was written)", s.d.Prefix, ctx.Err())
+			return s.errorf("commit: %w", ctx.Err())
 		}
 		return s.errorf("commit: %w", err)
 	}
 	committed = true
+	s.commits.Add(1)
+	s.writes.Add(1)
 	return nil
 }
 
@@ -250,9 +272,18 @@ func (s *Store) loop() {
 // is open, so one name serves.
 const savepoint = "pb_write"
 
+// runBatch runs the batch's fns in one transaction. Each request is taken
+// only when its turn comes, so a caller that gives up while earlier fns run
+// still gets ctx.Err() with its fn never run.
 func (s *Store) runBatch(batch []*request) {
-	live := make([]*request, 0, len(batch))
-	for _, r := range batch {
+	// The batch's statements never see a caller's cancellation: SQLite
+	// answers an interrupted write by rolling back the whole transaction,
+	// which would undo the other callers' writes too.
+	ctx := context.Background()
+	grouped := len(batch) > 1
+	var tx *sql.Tx
+	var ran []*request
+	for i, r := range batch {
 		if !r.state.CompareAndSwap(queued, taken) {
 			continue // its caller gave up and returned ctx.Err()
 		}
@@ -261,33 +292,20 @@ func (s *Store) runBatch(batch []*request) {
 			close(r.done)
 			continue
 		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
-	defer func() {
-		for _, r := range live {
-			close(r.done)
+		if tx == nil {
+			var err error
+			if tx, err = s.writer.BeginTx(ctx, nil); err != nil {
+				r.err = s.errorf("begin a write transaction: %w", err)
+				close(r.done)
+				continue
+			}
 		}
-	}()
-	// The batch's statements never see a caller's cancellation: SQLite
-	// answers an interrupted write by rolling back the whole transaction,
-	// which would undo the other callers' writes too.
-	ctx := context.Background()
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		err = s.errorf("begin a write transaction: %w", err)
-		for _, r := range live {
-			r.err = err
-		}
-		return
-	}
-	single := len(live) == 1
-	for i, r := range live {
-		if !single {
+		if grouped {
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+savepoint); err != nil {
-				s.abort(tx, live[:i], live[i:], err)
+				r.err = s.errorf("open a savepoint: %w", err)
+				close(r.done)
+				s.broke(tx, ran, err)
+				s.runBatch(batch[i+1:])
 				return
 			}
 		}
@@ -297,50 +315,65 @@ func (s *Store) runBatch(batch []*request) {
 		if r.panicked != nil && r.err == nil {
 			r.err = errors.New("write function panicked")
 		}
-		if single {
-			if r.err != nil {
-				_ = tx.Rollback()
-				return
-			}
+		ran = append(ran, r)
+		if !grouped {
 			break
 		}
 		if r.err != nil {
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO "+savepoint); err != nil {
-				s.abort(tx, live[:i+1], live[i+1:], err)
+				s.broke(tx, ran, err)
+				s.runBatch(batch[i+1:])
 				return
 			}
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE "+savepoint); err != nil {
-			s.abort(tx, live[:i+1], live[i+1:], err)
+			s.broke(tx, ran, err)
+			s.runBatch(batch[i+1:])
 			return
 		}
 	}
+	if tx == nil {
+		return
+	}
+	defer func() {
+		for _, r := range ran {
+			close(r.done)
+		}
+	}()
+	if !grouped && ran[0].err != nil {
+		_ = tx.Rollback()
+		return
+	}
 	if err := tx.Commit(); err != nil {
-		err = s.errorf("commit: %w (nothing was written)", err)
-		s.log.Error("group commit failed", "writes", len(live), "err", err)
-		for _, r := range live {
+		err = s.errorf("commit: %w", err)
+		s.log.Error("group commit failed", "writes", len(ran), "err", err)
+		for _, r := range ran {
 			if r.err == nil {
 				r.err = err
 			}
 		}
+		return
+	}
+	s.commits.Add(1)
+	for _, r := range ran {
+		if r.err == nil {
+			s.writes.Add(1)
+		}
 	}
 }
 
-// abort rolls back a batch whose transaction broke between fns: the fns
-// that ran lose their writes, and those not run yet never run.
-func (s *Store) abort(tx *sql.Tx, ran, notRun []*request, cause error) {
+// broke rolls back a batch whose transaction broke between fns (SQLite
+// rolls a transaction back by itself after some errors): the fns that ran
+// lose their writes; the caller runs the batch's rest in a new transaction.
+func (s *Store) broke(tx *sql.Tx, ran []*request, cause error) {
 	_ = tx.Rollback()
-	s.log.Error("group commit rolled back", "writes", len(ran)+len(notRun), "err", cause)
+	s.log.Error("group commit rolled back", "writes", len(ran), "err", cause)
 	err := s.errorf("the shared write transaction broke and was rolled back, so nothing of this write was kept; write again: %w", cause)
 	for _, r := range ran {
 		if r.err == nil {
 			r.err = err
 		}
-	}
-	for _, r := range notRun {
-		if r.err == nil {
-			r.err = err
-		}
+		close(r.done)
 	}
 }
 
