@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/planbridge/planbridge/internal/faults"
 	"github.com/planbridge/planbridge/internal/roundtrip"
+	"github.com/planbridge/planbridge/outbox"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 )
 
@@ -65,5 +68,48 @@ func TestLogConversationThroughEveryDoor(t *testing.T) {
 	noKey.Body.Close()
 	if noKey.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("admin without a key = %d, want 401", noKey.StatusCode)
+	}
+}
+
+// TestFullOutboxAnswers503WithRetryAfter fills the outbox while Planhat is
+// down: the intake refuses with backlog_full and a Retry-After instead of
+// filling the disk, on REST and Botpress alike, and accepts again once the
+// backlog drains.
+func TestFullOutboxAnswers503WithRetryAfter(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, withPlanhat(planhatemu.WithConversationTypes("Chatbot")), withOutbox(func(o *outbox.Options) { o.MaxBacklog = 2 }))
+	rule, err := s.planhat.AddFault(faults.Spec{Paths: []string{"/conversations"}, Status: 503})
+	if err != nil {
+		t.Fatal(err)
+	}
+	companyID := s.firstID(t, "companies")
+	body := func(id string) string {
+		return fmt.Sprintf(`{"conversationId":%q,"companyId":%q,"messages":[{"author":"user","text":"hello"}]}`, id, companyID)
+	}
+	auth := http.Header{"Authorization": {"Bearer " + apiKey}}
+	for _, id := range []string{"a", "b"} {
+		if a := roundtrip.Do(t, http.MethodPost, s.url+"/v1/actions/logConversation", "application/json", body(id), auth); a.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", id, a.Status, a.Body)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond) // the backlog is read at most once a second
+	full := roundtrip.Do(t, http.MethodPost, s.url+"/v1/actions/logConversation", "application/json", body("c"), auth)
+	if full.Status != http.StatusServiceUnavailable || !strings.Contains(full.Body, `"backlog_full"`) || full.Header.Get("Retry-After") == "" {
+		t.Fatalf("third conversation with a full outbox = %d %s (Retry-After %q), want 503 backlog_full with Retry-After", full.Status, full.Body, full.Header.Get("Retry-After"))
+	}
+	bp := s.action(t, "logConversation", map[string]any{"conversationId": "d", "companyId": companyID, "messages": []map[string]any{{"author": "user", "text": "hi"}}})
+	if bp.Status < 500 || !strings.Contains(string(bp.Body), "backlog_full") {
+		t.Fatalf("Botpress door with a full outbox = %d %s, want a retryable 5xx saying backlog_full", bp.Status, bp.Body)
+	}
+	s.planhat.ClearFaults()
+	_ = rule
+	// Retries back off; the operator's retry makes them due now.
+	if a := roundtrip.Do(t, http.MethodPost, s.url+"/v1/admin/outbox/retry", "application/json", `{"all":true}`, auth); a.Status != http.StatusOK {
+		t.Fatalf("admin retry: %d %s", a.Status, a.Body)
+	}
+	s.deliver(t)
+	time.Sleep(1100 * time.Millisecond)
+	if a := roundtrip.Do(t, http.MethodPost, s.url+"/v1/actions/logConversation", "application/json", body("c"), auth); a.Status != http.StatusOK {
+		t.Fatalf("after draining: %d %s", a.Status, a.Body)
 	}
 }

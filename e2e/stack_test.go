@@ -71,6 +71,12 @@ type stackOptions struct {
 	planhat   []planhatemu.Option
 	timeout   time.Duration
 	logger    *slog.Logger
+	outbox    func(*outbox.Options)
+}
+
+// withOutbox changes the stack's outbox settings.
+func withOutbox(f func(*outbox.Options)) stackOption {
+	return func(o *stackOptions) { o.outbox = f }
 }
 
 func withLogger(l *slog.Logger) stackOption {
@@ -139,8 +145,11 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	dur, err := server.NewDurable(server.DurableOptions{Store: st, Policy: integrations.HostPolicy{AllowLoopback: true}, Logger: o.logger,
-		Outbox: outbox.Options{FlushInterval: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
+	oo := outbox.Options{FlushInterval: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond}
+	if o.outbox != nil {
+		o.outbox(&oo)
+	}
+	dur, err := server.NewDurable(server.DurableOptions{Store: st, Policy: integrations.HostPolicy{AllowLoopback: true}, Logger: o.logger, Outbox: oo})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -424,7 +424,7 @@ func ActionError(e *actions.Error) error {
 		be = botpress.InvalidPayloadError(e.Message)
 	case e.Code == actions.CodeRateLimited:
 		be = botpress.NewError(http.StatusTooManyRequests, botpress.TypeRateLimited, e.Message)
-	case e.Code == actions.CodeUpstreamError, e.Code == actions.CodeUpstreamTimeout, e.Code == actions.CodeCanceled:
+	case e.Code == actions.CodeUpstreamError, e.Code == actions.CodeUpstreamTimeout, e.Code == actions.CodeCanceled, e.Code == actions.CodeBacklogFull:
 		be = botpress.NewError(max(e.HTTPStatus(), http.StatusBadGateway), botpress.TypeRuntime, e.Message)
 	case e.UserFixable:
 		be = botpress.RuntimeError(e.Message)

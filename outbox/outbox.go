@@ -227,6 +227,9 @@ func (o *Outbox) deliverer(kind string) (Deliverer, bool) {
 	return d, ok
 }
 
+// Now is the outbox's clock, for callers enqueuing with the same time.
+func (o *Outbox) Now() time.Time { return o.now() }
+
 // Owner is the name this replica claims under.
 func (o *Outbox) Owner() string { return o.opts.Owner }
 
