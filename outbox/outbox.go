@@ -76,7 +76,7 @@ const (
 	DefaultFlushInterval = 5 * time.Second
 	DefaultPollInterval  = time.Second
 	DefaultBatchSize     = 5000
-	DefaultClaimFor      = 2 * time.Minute
+	DefaultClaimFor      = 30 * time.Second
 	DefaultLeaseFor      = 15 * time.Second
 	DefaultMaxBacklog    = 200_000
 	DefaultRetention     = 24 * time.Hour
@@ -356,6 +356,9 @@ func (o *Outbox) Tick(ctx context.Context) error {
 		o.leader = held
 		if held {
 			o.leading, o.stopLeading = context.WithCancel(ctx)
+			if err := o.rescueOnTakeover(ctx, now); err != nil {
+				return err
+			}
 		} else {
 			// Flushes in flight stop: another replica now spends the budget.
 			o.resign()
@@ -447,6 +450,25 @@ func (o *Outbox) Drain(ctx context.Context) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// rescueOnTakeover frees, on SQLite, every claim of another owner as soon
+// as this process takes the lease: a SQLite file is served by one process,
+// so those claims belong to a process that died (kill -9, power loss), and
+// waiting for them to lapse would only delay the restart's deliveries. On
+// PostgreSQL other replicas are alive; their claims lapse on their own.
+func (o *Outbox) rescueOnTakeover(ctx context.Context, now time.Time) error {
+	if o.st.Dialect() != "sqlite" {
+		return nil
+	}
+	n, err := o.st.Rescue(ctx, now.Add(100*365*24*time.Hour))
+	if err != nil {
+		return fmt.Errorf("outbox: rescuing the claims of a previous process: %w", err)
+	}
+	if n > 0 {
+		o.log.Warn("outbox: took over items a previous process had claimed; delivering them again", "items", n)
+	}
+	return nil
 }
 
 // resign stops the flushes of a lost (or given up) lease.

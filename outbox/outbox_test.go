@@ -386,3 +386,21 @@ func TestBackoffIsCappedAndJittered(t *testing.T) {
 		}
 	}
 }
+
+func TestTakingTheLeaseOnSQLiteFreesADeadProcessClaimsAtOnce(t *testing.T) {
+	t.Parallel()
+	st, clk, rec := openStore(t), newClock(), &recorder{}
+	enqueue(t, st, clk, store.NewItem{Payload: []byte("x")})
+	// The previous process claimed the item for an hour, then was killed.
+	if _, err := st.ClaimItems(t.Context(), store.Claim{Dest: "dest-1", Kind: kind, Limit: 10, Owner: "killed", Now: clk.Now(), Until: clk.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	o := newOutbox(t, st, clk, rec, func(o *outbox.Options) { o.FlushInterval = time.Nanosecond })
+	if err := o.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	it := items(t, st)["x"]
+	if it.State == store.StateRunning && it.LockedBy == "killed" {
+		t.Fatalf("the restarted process waits for the dead one's claim to lapse: %+v", it)
+	}
+}
