@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -292,8 +293,14 @@ func (c *outboxRetryCmd) Help() string {
 
 // Run retries the selection and prints how many items changed.
 func (c *outboxRetryCmd) Run(env *Env) error {
+	return c.change(env, "retry", "retrying items", "Retried", "are running, completed or not in the outbox", store.Store.Retry)
+}
+
+// change applies op (Store.Retry or Store.Discard) to the selection and
+// reports how many items changed.
+func (c *outboxChangeFlags) change(env *Env, verb, doing, done, untouched string, op func(store.Store, context.Context, store.Filter, time.Time) (int, error)) error {
 	now := time.Now()
-	f, err := c.selection(env, "retry", now)
+	f, err := c.selection(env, verb, now)
 	if err != nil {
 		return err
 	}
@@ -302,11 +309,11 @@ func (c *outboxRetryCmd) Run(env *Env) error {
 		return reportDB(env, err)
 	}
 	defer st.Close()
-	n, err := st.Retry(env.Ctx, f, now)
+	n, err := op(st, env.Ctx, f, now)
 	if err != nil {
-		return storeFailed(env, "retrying items", err)
+		return storeFailed(env, doing, err)
 	}
-	return c.report(env.Stdout, n, "Retried", "are running, completed or not in the outbox")
+	return c.report(env.Stdout, n, done, untouched)
 }
 
 // outboxDiscardCmd gives up on items.
@@ -324,21 +331,7 @@ func (c *outboxDiscardCmd) Help() string {
 
 // Run discards the selection and prints how many items changed.
 func (c *outboxDiscardCmd) Run(env *Env) error {
-	now := time.Now()
-	f, err := c.selection(env, "discard", now)
-	if err != nil {
-		return err
-	}
-	st, err := openExistingStore(env.Ctx, c.DB, env.Logger)
-	if err != nil {
-		return reportDB(env, err)
-	}
-	defer st.Close()
-	n, err := st.Discard(env.Ctx, f, now)
-	if err != nil {
-		return storeFailed(env, "discarding items", err)
-	}
-	return c.report(env.Stdout, n, "Discarded", "are running, completed, already discarded or not in the outbox")
+	return c.change(env, "discard", "discarding items", "Discarded", "are running, completed, already discarded or not in the outbox", store.Store.Discard)
 }
 
 // writeIndentedJSON prints v indented, for scripts.

@@ -18,10 +18,10 @@ import (
 // Planhat contact when it was looked up.
 const noContact = "-"
 
-// pendingConversation is one claimed item on its way into a bulk call.
-type pendingConversation struct {
-	index int // in the claimed batch
-	extID string
+// pendingItem is one claimed item on its way into a bulk call.
+type pendingItem struct {
+	index int    // in the claimed batch
+	key   string // recordKey of body: how Planhat's errors name it
 	body  planhat.Object
 }
 
@@ -34,7 +34,7 @@ func (r *Relay) deliverConversations(ctx context.Context, dest string, items []s
 	if err != nil {
 		return outbox.All(len(items), outbox.Result{Verdict: outbox.Retry, Err: err})
 	}
-	var batch []pendingConversation
+	var batch []pendingItem
 	for i, it := range items {
 		p, failed := r.prepare(ctx, c, dest, it)
 		if failed != nil {
@@ -53,22 +53,22 @@ func (r *Relay) deliverConversations(ctx context.Context, dest string, items []s
 		}
 		p.index = i
 		if it.Alone {
-			r.upsert(ctx, c, []pendingConversation{p}, true, res)
+			r.upsertObjects(ctx, c, planhat.ModelConversation, []pendingItem{p}, true, res)
 			continue
 		}
 		batch = append(batch, p)
 	}
 	if len(batch) > 0 {
-		r.upsert(ctx, c, batch, false, res)
+		r.upsertObjects(ctx, c, planhat.ModelConversation, batch, false, res)
 	}
 	return res
 }
 
 // prepare builds one conversation's upsert item, resolving the end user's
 // contact (and company) once per conversation.
-func (r *Relay) prepare(ctx context.Context, c *planhat.Client, dest string, it store.Item) (pendingConversation, *outbox.Result) {
-	fail := func(v outbox.Verdict, err error) (pendingConversation, *outbox.Result) {
-		return pendingConversation{}, &outbox.Result{Verdict: v, Err: err}
+func (r *Relay) prepare(ctx context.Context, c *planhat.Client, dest string, it store.Item) (pendingItem, *outbox.Result) {
+	fail := func(v outbox.Verdict, err error) (pendingItem, *outbox.Result) {
+		return pendingItem{}, &outbox.Result{Verdict: v, Err: err}
 	}
 	var p conversationItem
 	if err := json.Unmarshal(it.Payload, &p); err != nil || p.ConversationID == "" {
@@ -104,7 +104,7 @@ func (r *Relay) prepare(ctx context.Context, c *planhat.Client, dest string, it 
 			conv.EndUserID = noContact
 		default:
 			v := verdictFor(err)
-			return pendingConversation{}, &v
+			return pendingItem{}, &v
 		}
 	}
 	company := conv.CompanyID
@@ -133,68 +133,7 @@ func (r *Relay) prepare(ctx context.Context, c *planhat.Client, dest string, it 
 	if conv.EndUserID != "" && conv.EndUserID != noContact {
 		body["endusers"] = []string{conv.EndUserID}
 	}
-	return pendingConversation{extID: ext, body: body}, nil
-}
-
-// upsert sends the conversations in one bulk upsert and sorts out which
-// failed: an item Planhat refused is isolated (or dead when it already
-// went alone), with Planhat's reason.
-func (r *Relay) upsert(ctx context.Context, c *planhat.Client, batch []pendingConversation, alone bool, res []outbox.Result) {
-	objs := make([]planhat.Object, len(batch))
-	for i, p := range batch {
-		objs[i] = p.body
-	}
-	_, err := c.Objects(planhat.ModelConversation).BulkUpsert(ctx, objs)
-	var be *planhat.BulkError
-	if err != nil && !errors.As(err, &be) {
-		v := verdictFor(err)
-		for _, p := range batch {
-			res[p.index] = v
-		}
-		return
-	}
-	failed := map[string]string{}
-	unattributed := ""
-	if be != nil {
-		for _, l := range [][]planhat.BulkItemError{be.Result.CreatedErrors, be.Result.UpdatedErrors, be.Result.PermissionErrors} {
-			for _, e := range l {
-				ext := echoedExternalID(e.Item)
-				if ext == "" && len(batch) == 1 {
-					ext = batch[0].extID
-				}
-				if ext == "" {
-					unattributed = e.Message
-					continue
-				}
-				failed[ext] = e.Message
-			}
-		}
-	}
-	for _, p := range batch {
-		msg, bad := failed[p.extID]
-		switch {
-		case bad && alone:
-			res[p.index] = outbox.Result{Verdict: outbox.Fail, Err: fmt.Errorf("Planhat refused the conversation: %s", msg)}
-		case bad:
-			res[p.index] = outbox.Result{Verdict: outbox.Isolate, Err: fmt.Errorf("Planhat refused the conversation in a bulk call: %s", msg)}
-		case unattributed != "":
-			// Planhat did not say which item failed: every item goes
-			// alone next time, which tells them apart.
-			res[p.index] = outbox.Result{Verdict: outbox.Isolate, Err: fmt.Errorf("an item of the bulk call failed: %s", unattributed)}
-		default:
-			res[p.index] = outbox.Result{Verdict: outbox.Delivered}
-		}
-	}
-}
-
-func echoedExternalID(item json.RawMessage) string {
-	var o struct {
-		ExternalID string `json:"externalId"`
-	}
-	if len(item) == 0 || json.Unmarshal(item, &o) != nil {
-		return ""
-	}
-	return o.ExternalID
+	return pendingItem{key: recordKey(body), body: body}, nil
 }
 
 func subject(c store.Conversation) string {

@@ -108,16 +108,16 @@ func (r *Relay) deliverRecords(ctx context.Context, m *planhat.Model, dest strin
 	if err != nil {
 		return outbox.All(len(items), outbox.Result{Verdict: outbox.Retry, Err: err})
 	}
-	var batch []pendingConversation
+	var batch []pendingItem
 	for i, it := range items {
 		var obj planhat.Object
 		if err := json.Unmarshal(it.Payload, &obj); err != nil {
 			res[i] = outbox.Result{Verdict: outbox.Fail, Err: fmt.Errorf("unreadable %s item: %w", m.Name, err)}
 			continue
 		}
-		p := pendingConversation{index: i, extID: recordKey(obj), body: obj}
+		p := pendingItem{index: i, key: recordKey(obj), body: obj}
 		if it.Alone {
-			r.upsertObjects(ctx, c, m, []pendingConversation{p}, true, res)
+			r.upsertObjects(ctx, c, m, []pendingItem{p}, true, res)
 			continue
 		}
 		batch = append(batch, p)
@@ -128,9 +128,12 @@ func (r *Relay) deliverRecords(ctx context.Context, m *planhat.Model, dest strin
 	return res
 }
 
-// upsertObjects is upsert for any model: items are told apart in
-// Planhat's errors by recordKey.
-func (r *Relay) upsertObjects(ctx context.Context, c *planhat.Client, m *planhat.Model, batch []pendingConversation, alone bool, res []outbox.Result) {
+// upsertObjects sends the items in one bulk upsert and sorts out which
+// failed, telling them apart in Planhat's errors by recordKey: an item
+// Planhat refused is isolated (or dead when it already went alone), with
+// Planhat's reason; when Planhat does not say which item failed, every
+// item goes alone next time, which tells them apart.
+func (r *Relay) upsertObjects(ctx context.Context, c *planhat.Client, m *planhat.Model, batch []pendingItem, alone bool, res []outbox.Result) {
 	objs := make([]planhat.Object, len(batch))
 	for i, p := range batch {
 		objs[i] = p.body
@@ -154,7 +157,7 @@ func (r *Relay) upsertObjects(ctx context.Context, c *planhat.Client, m *planhat
 					key = recordKey(echoed)
 				}
 				if key == "" && len(batch) == 1 {
-					key = batch[0].extID
+					key = batch[0].key
 				}
 				if key == "" {
 					unattributed = e.Message
@@ -165,7 +168,7 @@ func (r *Relay) upsertObjects(ctx context.Context, c *planhat.Client, m *planhat
 		}
 	}
 	for _, p := range batch {
-		msg, bad := failed[p.extID]
+		msg, bad := failed[p.key]
 		switch {
 		case bad && alone:
 			res[p.index] = outbox.Result{Verdict: outbox.Fail, Err: fmt.Errorf("Planhat refused the %s: %s", m.Name, msg)}
