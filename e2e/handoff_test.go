@@ -32,6 +32,11 @@ import (
 
 const chatToken = "chat-token-0123456789abcdef"
 
+// hitlPollInterval is how often the stacks poll Planfix for completed
+// tasks; the benchmark turns polling off, as its getTask calls and writes
+// would be measured with the deliveries.
+var hitlPollInterval = 50 * time.Millisecond
+
 // hitlStack is Planfix emulator ↔ planbridge ↔ Botpress emulator with the
 // planfix integration installed, all over loopback HTTP.
 type hitlStack struct {
@@ -45,7 +50,7 @@ type hitlStack struct {
 
 // newHitlStack starts the stack over the database at dbPath ("" for a
 // fresh one); pf and bp, when given, are reused (a restart).
-func newHitlStack(tb testing.TB, dbPath string, pf *planfixemu.Server, bp *botpressemu.Server) *hitlStack {
+func newHitlStack(tb testing.TB, dbPath string, pf *planfixemu.Server, bp *botpressemu.Server, runtimeVia ...func(string) string) *hitlStack {
 	tb.Helper()
 	if dbPath == "" {
 		dbPath = filepath.Join(tb.TempDir(), "hitl.db")
@@ -72,11 +77,14 @@ func newHitlStack(tb testing.TB, dbPath string, pf *planfixemu.Server, bp *botpr
 		tb.Fatal(err)
 	}
 	runtime := botpress.ClientOptions{BaseURL: bp.URL, Token: bp.Token, MaxRetries: -1}
+	for _, via := range runtimeVia {
+		runtime.BaseURL = via(bp.URL)
+	}
 	policy := integrations.HostPolicy{Suffixes: integrations.PlanfixSuffixes, AllowLoopback: true}
 	dur, err := server.NewDurable(server.DurableOptions{Store: st, Policy: integrations.HostPolicy{AllowLoopback: true},
 		Outbox: outbox.Options{FlushInterval: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond,
 			Backoff: func(int) time.Duration { return 50 * time.Millisecond }},
-		Handoff: &handoff.Options{Runtime: runtime, PlanfixHTTPClient: policy.HTTPClient(nil), PlanfixRate: -1, PollInterval: 50 * time.Millisecond, PollRate: 1000}})
+		Handoff: &handoff.Options{Runtime: runtime, PlanfixHTTPClient: policy.HTTPClient(nil), PlanfixRate: -1, PollInterval: hitlPollInterval, PollRate: 1000}})
 	if err != nil {
 		tb.Fatal(err)
 	}

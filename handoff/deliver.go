@@ -202,24 +202,68 @@ func (e *Engine) deliverAgentMessage(ctx context.Context, in store.HandoffInstal
 	return outbox.Result{Verdict: outbox.Delivered}
 }
 
-// reportStatus queues a messageStatus for Planfix; a failure to queue it
-// is logged, since the message itself was handled.
-func (e *Engine) reportStatus(ctx context.Context, installation, chatID, messageID string, status planfix.MessageStatus, text string) {
+// statusReport is a messageStatus waiting to be queued.
+type statusReport struct {
+	installation, chatID string
+	item                 planfixItem
+}
+
+// reportStatus queues a messageStatus for Planfix without holding up the
+// delivery that caused it: reports are written by one goroutine, many to a
+// transaction. A failure to queue one is logged, since the message itself
+// was handled; so is a report lost in a crash, which leaves Planfix
+// without a tick, nothing worse.
+func (e *Engine) reportStatus(_ context.Context, installation, chatID, messageID string, status planfix.MessageStatus, text string) {
 	if messageID == "" {
 		return
 	}
 	if len(text) > 500 {
 		text = text[:500]
 	}
-	now := e.now()
-	err := e.st.Write(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		return enqueue(ctx, tx, now, installation, KindPlanfix, statusKey(chatID), planfixItem{Op: opStatus, MessageID: messageID, Status: string(status), StatusText: text})
-	})
-	if err != nil {
-		e.log.Warn("handoff: could not queue a message status for Planfix", "chat", chatID, "messageId", messageID, "err", err)
+	e.mu.Lock()
+	e.statuses = append(e.statuses, statusReport{installation, chatID, planfixItem{Op: opStatus, MessageID: messageID, Status: string(status), StatusText: text}})
+	if e.writingStatuses {
+		e.mu.Unlock()
 		return
 	}
-	e.kick(installation, KindPlanfix)
+	e.writingStatuses = true
+	e.mu.Unlock()
+	go e.writeStatuses()
+}
+
+func (e *Engine) writeStatuses() {
+	for {
+		e.mu.Lock()
+		batch := e.statuses
+		e.statuses = nil
+		if len(batch) == 0 {
+			e.writingStatuses = false
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+		now := e.now()
+		ctx := context.Background()
+		err := e.st.Write(ctx, func(tx store.Tx) error {
+			for _, r := range batch {
+				if err := enqueue(ctx, tx, now, r.installation, KindPlanfix, statusKey(r.chatID), r.item); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			e.log.Warn("handoff: could not queue message statuses for Planfix", "statuses", len(batch), "err", err)
+			continue
+		}
+		kicked := map[string]bool{}
+		for _, r := range batch {
+			if !kicked[r.installation] {
+				kicked[r.installation] = true
+				e.kick(r.installation, KindPlanfix)
+			}
+		}
+	}
 }
 
 // agentUser finds or creates the Botpress user of a Planfix agent.

@@ -121,6 +121,9 @@ type Engine struct {
 	pfClients map[string]*pfEntry
 	bpClients map[string]*bpEntry
 	agents    map[string]string // installation + agent key -> Botpress user id
+
+	statuses        []statusReport // waiting for writeStatuses
+	writingStatuses bool
 }
 
 type pfEntry struct {
