@@ -180,6 +180,15 @@ func (e *Engine) kick(dest, kind string) {
 	e.ob.Kick(ctx, dest, kind)
 }
 
+// SetRuntime replaces the Runtime API template, for a server that learns
+// BP_API_URL and BP_TOKEN after building the engine (sandbox mode).
+func (e *Engine) SetRuntime(o botpress.ClientOptions) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opts.Runtime = o
+	clear(e.bpClients)
+}
+
 // InstallationID is the id of the installation that delivers with these
 // settings: a fingerprint, so ids in outbox items reveal nothing.
 func InstallationID(in store.HandoffInstallation) string {
@@ -534,8 +543,8 @@ func (e *Engine) botpressClient(in store.HandoffInstallation) (*botpress.Client,
 		e.mu.Unlock()
 		return c.client, nil
 	}
-	e.mu.Unlock()
 	o := e.opts.Runtime
+	e.mu.Unlock()
 	o.BotID, o.IntegrationID, o.IntegrationAlias = in.BotID, in.IntegrationID, in.IntegrationAlias
 	// The outbox retries; a client retrying too would hold the chat's
 	// other messages while it waits.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 
 	"github.com/planbridge/planbridge/botpress"
@@ -429,13 +428,41 @@ func (p *Planfix) WebhookReceived(ctx context.Context, req *botpress.Request, w 
 // returns its answer for Botpress to relay back.
 func ServeWebhook(ctx context.Context, h http.Handler, wr *botpress.WebhookRequest) *botpress.WebhookResponse {
 	method := strings.ToUpper(firstNonEmptyString(wr.Method, http.MethodPost))
-	r := httptest.NewRequestWithContext(ctx, method, "/"+strings.TrimPrefix(wr.Path, "/"), strings.NewReader(wr.Body))
-	if ct := wr.Header("Content-Type"); ct != "" {
-		r.Header.Set("Content-Type", ct)
-	} else {
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r, err := http.NewRequestWithContext(ctx, method, "/"+strings.TrimPrefix(wr.Path, "/"), strings.NewReader(wr.Body))
+	if err != nil {
+		return &botpress.WebhookResponse{Status: http.StatusBadRequest, Body: `{"error":"Invalid parameters"}`}
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	return &botpress.WebhookResponse{Status: rec.Code, Headers: map[string]string{"Content-Type": rec.Header().Get("Content-Type")}, Body: rec.Body.String()}
+	r.Header.Set("Content-Type", firstNonEmptyString(wr.Header("Content-Type"), "application/x-www-form-urlencoded"))
+	w := &bufferedResponse{header: http.Header{}}
+	h.ServeHTTP(w, r)
+	return &botpress.WebhookResponse{Status: cmpOr(w.status, http.StatusOK), Headers: map[string]string{"Content-Type": w.header.Get("Content-Type")}, Body: w.body.String()}
+}
+
+// bufferedResponse is an http.ResponseWriter that keeps the answer.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
 }
