@@ -37,7 +37,8 @@ func (o *Outbox) isImmediate(kind string) bool {
 // claimed one at a time, so a flush racing the leader's keeps the order
 // and sends nothing twice. Kicks during a flush make it look once more
 // instead of starting another. Call it after the enqueue committed; ctx
-// bounds the flush (use the server's run context, not a request's).
+// bounds the flush (use the server's run context, not a request's). After
+// Run has returned, Kick does nothing: the next process delivers.
 func (o *Outbox) Kick(ctx context.Context, dest, kind string) {
 	d, ok := o.deliverer(kind)
 	if !ok {
@@ -53,14 +54,18 @@ func (o *Outbox) Kick(ctx context.Context, dest, kind string) {
 		st = &kick{}
 		o.kicks[k] = st
 	}
+	if o.stopped {
+		o.mu.Unlock()
+		return
+	}
 	if st.running {
 		st.again = true
 		o.mu.Unlock()
 		return
 	}
 	st.running = true
-	o.mu.Unlock()
 	o.wg.Add(1)
+	o.mu.Unlock()
 	go func() {
 		defer o.wg.Done()
 		for {

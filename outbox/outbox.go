@@ -164,6 +164,7 @@ type Outbox struct {
 	mu        sync.Mutex
 	immediate map[string]bool    // kinds delivered as soon as due (RegisterImmediate)
 	kicks     map[groupKey]*kick // Kick's flush per destination and kind
+	stopped   bool               // Run has returned or is returning
 	lastFlush map[groupKey]time.Time
 	busy      map[string]bool // destinations with a flush in progress
 	backlog   int
@@ -319,6 +320,10 @@ func (o *Outbox) Backlog(ctx context.Context) (int, error) {
 // contexts end with ctx) and gives the lease up.
 func (o *Outbox) Run(ctx context.Context) error {
 	defer func() {
+		// Kicks after this point start nothing: Wait must not race an Add.
+		o.mu.Lock()
+		o.stopped = true
+		o.mu.Unlock()
 		o.wg.Wait()
 		if o.leader {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
