@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/planbridge/planbridge/handoff"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/server"
@@ -37,6 +38,8 @@ type durableDeps struct {
 	Policy   integrations.HostPolicy
 	Metrics  *httpapi.Metrics
 	Logger   *slog.Logger
+	// Handoff, when set, runs the Planfix hand-off engine too.
+	Handoff *handoff.Options
 }
 
 // newDurable builds the outbox and relay over st; the caller runs the
@@ -61,6 +64,7 @@ func (f *durableFlags) newDurable(st store.Store, deps durableDeps) (*server.Dur
 		Metrics:   deps.Metrics,
 		UserAgent: "planbridge/" + Version + " (outbox)",
 		Logger:    deps.Logger,
+		Handoff:   deps.Handoff,
 	})
 }
 

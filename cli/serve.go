@@ -20,6 +20,7 @@ import (
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpressemu"
+	"github.com/planbridge/planbridge/handoff"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/server"
@@ -251,7 +252,11 @@ func (c *serveCmd) Run(env *Env) error {
 		// A newcomer sees a logged conversation arrive at once.
 		c.OutboxFlush = 500 * time.Millisecond
 	}
-	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, Policy: policy, Metrics: metrics, Logger: logger})
+	// Planfix endpoints come from Botpress configurations: Planfix's own
+	// hosts, and the operator's custom domains.
+	pfPolicy := integrations.HostPolicy{Suffixes: integrations.PlanfixSuffixes, Extra: integrations.ParseAllowHosts(c.AllowHosts)}
+	hand := &handoff.Options{PlanfixHTTPClient: pfPolicy.HTTPClient(nil), CheckURL: func(u string) error { _, err := pfPolicy.CheckURL(u); return err }}
+	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, Policy: policy, Metrics: metrics, Logger: logger, Handoff: hand})
 	if err != nil {
 		return err
 	}
@@ -296,6 +301,7 @@ func (c *serveCmd) Run(env *Env) error {
 		}
 		runtime.BaseURL, runtime.Token = sb.bp.URL, sb.bp.Token
 	}
+	dur.Handoff.SetRuntime(runtime)
 	keys := httpapi.ParseAPIKeys(apiKeys)
 	handler, err := server.New(server.Options{
 		Registry: reg,
@@ -327,6 +333,7 @@ func (c *serveCmd) Run(env *Env) error {
 			UserAgent:           "planbridge/" + Version,
 			Limiters:            limiters,
 		},
+		Planfix: &integrations.PlanfixOptions{Engine: dur.Handoff, Policy: pfPolicy},
 		// The operator's view of the outbox, behind the same API keys.
 		Doors: []httpapi.Door{httpapi.AdminDoor(st, httpapi.AdminOptions{Logger: logger})},
 	})

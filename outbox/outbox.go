@@ -162,6 +162,9 @@ type Outbox struct {
 	stopLeading context.CancelFunc
 
 	mu        sync.Mutex
+	immediate map[string]bool    // kinds delivered as soon as due (RegisterImmediate)
+	kicks     map[groupKey]*kick // Kick's flush per destination and kind
+	stopped   bool               // Run has returned or is returning
 	lastFlush map[groupKey]time.Time
 	busy      map[string]bool // destinations with a flush in progress
 	backlog   int
@@ -317,6 +320,10 @@ func (o *Outbox) Backlog(ctx context.Context) (int, error) {
 // contexts end with ctx) and gives the lease up.
 func (o *Outbox) Run(ctx context.Context) error {
 	defer func() {
+		// Kicks after this point start nothing: Wait must not race an Add.
+		o.mu.Lock()
+		o.stopped = true
+		o.mu.Unlock()
 		o.wg.Wait()
 		if o.leader {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -384,7 +391,11 @@ func (o *Outbox) Tick(ctx context.Context) error {
 		}
 		k := groupKey{g.Dest, g.Kind}
 		o.mu.Lock()
-		due := now.Sub(o.lastFlush[k]) >= o.opts.FlushInterval
+		interval := o.opts.FlushInterval
+		if o.immediate[g.Kind] {
+			interval = 0
+		}
+		due := now.Sub(o.lastFlush[k]) >= interval
 		start := due && !o.busy[g.Dest]
 		if start {
 			o.busy[g.Dest] = true
@@ -505,7 +516,10 @@ func (o *Outbox) flush(ctx context.Context, dest, kind string, d Deliverer) erro
 		if err != nil {
 			return err
 		}
-		if len(items) < o.opts.BatchSize || snoozed {
+		// An immediate kind's claim yields one item per ordered key, so
+		// a chat's next message waits for the next round: go on until
+		// nothing is claimable.
+		if (len(items) < o.opts.BatchSize && !o.isImmediate(kind)) || snoozed {
 			return nil
 		}
 	}

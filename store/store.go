@@ -168,6 +168,7 @@ type Destination struct {
 // Tx is one write transaction: a business write and the outbox items it
 // causes commit together or not at all.
 type Tx interface {
+	HandoffTx
 	// Enqueue adds an item, or merges it into an available one (NewItem.Coalesce).
 	Enqueue(ctx context.Context, it NewItem, now time.Time) (Enqueued, error)
 	// UpsertConversation creates the conversation or updates its details.
@@ -253,6 +254,7 @@ type GroupStats struct {
 // Store is planbridge's durable state. Implementations are safe for
 // concurrent use; every write is durable when its method returns.
 type Store interface {
+	Handoffs
 	// Write runs fn in one transaction and commits it (writes of concurrent
 	// callers may share one commit). fn must not keep tx.
 	Write(ctx context.Context, fn func(Tx) error) error

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/planbridge/planbridge/handoff"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/outbox"
@@ -35,6 +36,9 @@ type DurableOptions struct {
 	UserAgent string
 	// Logger receives diagnostics; nil discards.
 	Logger *slog.Logger
+	// Handoff, when set, runs the Planfix hand-off engine over the same
+	// store and outbox (Store, Outbox and Logger are filled in).
+	Handoff *handoff.Options
 }
 
 // Durable is the running outbox and relay over one store.
@@ -42,6 +46,8 @@ type Durable struct {
 	Store  store.Store
 	Outbox *outbox.Outbox
 	Relay  *relay.Relay
+	// Handoff is nil unless DurableOptions.Handoff was set.
+	Handoff *handoff.Engine
 }
 
 // NewDurable builds the outbox and the relay and registers the relay's
@@ -116,7 +122,15 @@ func NewDurable(opts DurableOptions) (*Durable, error) {
 	for kind, d := range rl.Deliverers() {
 		ob.Register(kind, d)
 	}
-	return &Durable{Store: opts.Store, Outbox: ob, Relay: rl}, nil
+	d := &Durable{Store: opts.Store, Outbox: ob, Relay: rl}
+	if opts.Handoff != nil {
+		ho := *opts.Handoff
+		ho.Store, ho.Outbox, ho.Logger = opts.Store, ob, logger
+		if d.Handoff, err = handoff.New(ho); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // Run delivers until ctx ends; the channel closes when delivery has stopped.
@@ -124,6 +138,11 @@ func (d *Durable) Run(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if d.Handoff != nil {
+			stopped := make(chan struct{})
+			go func() { defer close(stopped); d.Handoff.Run(ctx) }()
+			defer func() { <-stopped }()
+		}
 		_ = d.Outbox.Run(ctx)
 	}()
 	return done

@@ -44,6 +44,10 @@ type Options struct {
 	// Logger and WrapTransport are filled in by New.
 	Planhat integrations.PlanhatOptions
 
+	// Planfix, when set, serves the planfix integration (Botpress's HITL
+	// interface over Planfix) on /botpress/planfix.
+	Planfix *integrations.PlanfixOptions
+
 	// Doors are served after the built-in ones (REST, Botpress planhat).
 	Doors []httpapi.Door
 }
@@ -121,7 +125,17 @@ func New(opts Options) (*httpapi.Server, error) {
 		return nil, err
 	}
 
-	doors := append([]httpapi.Door{rest, opts.Botpress.door(integrations.PlanhatName, planhatIntegration, opts.Logger)}, opts.Doors...)
+	doors := []httpapi.Door{rest, opts.Botpress.door(integrations.PlanhatName, planhatIntegration, opts.Logger)}
+	if opts.Planfix != nil {
+		pf := *opts.Planfix
+		pf.Logger = opts.Logger
+		planfixIntegration, err := integrations.NewPlanfix(pf)
+		if err != nil {
+			return nil, err
+		}
+		doors = append(doors, opts.Botpress.door(integrations.PlanfixName, planfixIntegration, opts.Logger))
+	}
+	doors = append(doors, opts.Doors...)
 	return httpapi.New(httpapi.Config{
 		Logger:  opts.Logger,
 		Metrics: metrics,
