@@ -3,9 +3,11 @@ package cli_test
 import (
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -55,6 +57,7 @@ func startCommand(t *testing.T, env map[string]string, args ...string) *runningC
 // stdout, then sets BaseURL to the first http://127.0.0.1:PORT it printed.
 func startCommandUntil(t *testing.T, env map[string]string, ready func(stdout string) bool, args ...string) *runningCommand {
 	t.Helper()
+	env = withTestDB(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &runningCommand{Stdout: &syncbuffer.Buffer{}, Stderr: &syncbuffer.Buffer{}, cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -116,11 +119,25 @@ func (c *runningCommand) stop(t *testing.T) int {
 	}
 }
 
+// withTestDB gives a command outside sandbox mode a store of the test's
+// own: without PLANBRIDGE_DB it would open planbridge.db in the package
+// directory, shared by every test running at once.
+func withTestDB(t *testing.T, env map[string]string) map[string]string {
+	t.Helper()
+	if env["PLANBRIDGE_DB"] != "" || (env["PLANHAT_TOKEN"] == "" && env["PLANFIX_URL"] == "") {
+		return env
+	}
+	out := maps.Clone(env)
+	out["PLANBRIDGE_DB"] = filepath.Join(t.TempDir(), "planbridge.db")
+	return out
+}
+
 // runUntilExit runs a command that is expected to return on its own (a flag
 // error, a one-shot command) and returns its exit code and output. A command
 // that starts serving instead is cancelled and reported.
 func runUntilExit(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	env = withTestDB(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errOut syncbuffer.Buffer

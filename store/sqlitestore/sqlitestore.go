@@ -65,7 +65,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := sqlstore.Migrate(ctx, writer, goose.DialectSQLite3, mustSub(), opts.Logger); err != nil {
+	if _, err := migrate(ctx, writer, opts); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlitestore: migrate %s: %w", path, err)
 	}
@@ -109,11 +109,31 @@ func Migrate(ctx context.Context, path string, opts Options) ([]string, error) {
 		return nil, err
 	}
 	defer writer.Close()
-	applied, err := sqlstore.Migrate(ctx, writer, goose.DialectSQLite3, mustSub(), opts.Logger)
+	applied, err := migrate(ctx, writer, opts)
 	if err != nil {
 		return applied, fmt.Errorf("sqlitestore: migrate %s: %w", path, err)
 	}
 	return applied, nil
+}
+
+// migrate runs the migrations, trying again when another process (or
+// goroutine) migrating the same file at the same moment made one fail:
+// each migration commits on its own, so the next try finds the other's
+// work done and goes on from there. goose has no SQLite locker.
+func migrate(ctx context.Context, writer *sql.DB, opts Options) ([]string, error) {
+	var all []string
+	for try := 0; ; try++ {
+		applied, err := sqlstore.Migrate(ctx, writer, goose.DialectSQLite3, mustSub(), opts.Logger)
+		all = append(all, applied...)
+		if err == nil || ctx.Err() != nil || try == 4 {
+			return all, err
+		}
+		select {
+		case <-ctx.Done():
+			return all, err
+		case <-time.After(time.Duration(50*(try+1)) * time.Millisecond):
+		}
+	}
 }
 
 func newDialect() *sqlstore.Dialect {

@@ -265,3 +265,30 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("Backlog = %d, %v; want %d", backlog, err, n-1)
 	}
 }
+
+// TestOpeningOneFileConcurrentlyMigratesOnce starts several stores on one
+// new file at once, as a server and a command started together do: all
+// open, and the schema is applied once.
+func TestOpeningOneFileConcurrentlyMigratesOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	errs := make(chan error, 6)
+	for range 6 {
+		go func() {
+			st, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{})
+			if err == nil {
+				err = st.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+	applied, err := sqlitestore.Migrate(t.Context(), path, sqlitestore.Options{})
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("Migrate after the concurrent opens = %v, %v; want nothing left to apply", applied, err)
+	}
+}
