@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -328,6 +330,7 @@ func (c *serveCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
+	releaseStartupMemory()
 	httpServer := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -373,6 +376,18 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// releaseStartupMemory returns what start-up allocated and dropped to the
+// operating system before the server idles. The store's migration tool
+// (goose) parses each migration with a 4 MB buffer that it keeps in a
+// sync.Pool, which only a second garbage collection empties, and an idle
+// server runs a collection only every two minutes: without this an idle
+// serve held 8 MB more for minutes, over its 40 MB budget. Two
+// collections (FreeOSMemory runs the second) cost a few milliseconds, once.
+func releaseStartupMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // printSandboxBanner tells a newcomer, loudly, what runs and how to try it;
