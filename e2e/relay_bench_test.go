@@ -221,29 +221,39 @@ func BenchmarkPlanhatCallsPer10kMessages(b *testing.B) {
 // measures the time to an empty backlog and the calls it took.
 func BenchmarkDrainBacklog(b *testing.B) {
 	const messages, conversations, perCall = 100_000, 10_000, 10
-	var seconds float64
-	var calls int
-	for b.Loop() {
-		b.StopTimer()
-		s := newStack(b, withStore(openSQLiteFull), withManualDelivery(),
-			withPlanhat(planhatemu.WithConversationTypes("Chatbot"), planhatemu.WithRateLimit(200, time.Minute)),
-			withDeliveryRate(planhat.RateLimit{Requests: 180, Window: time.Minute}),
-			withOutbox(outbox.Options{FlushInterval: time.Second, PollInterval: 100 * time.Millisecond}))
-		fillBacklog(b, s, messages, conversations, perCall)
-		b.StartTimer()
-		start := time.Now()
-		s.startDelivery()
-		waitBacklog(b, s, 10*time.Minute)
-		seconds += time.Since(start).Seconds()
-		st := s.planhat.Stats()
-		calls += st.Total
-		if st.RateLimited != 0 {
-			b.Errorf("the emulator answered 429 %d times", st.RateLimited)
-		}
+	for _, db := range []struct {
+		name string
+		opt  stackOption
+	}{
+		{"sqlite-full", withStore(openSQLiteFull)},
+		{"postgres", withStore(openPostgres)},
+	} {
+		b.Run(db.name, func(b *testing.B) {
+			var seconds float64
+			var calls int
+			for b.Loop() {
+				b.StopTimer()
+				s := newStack(b, db.opt, withManualDelivery(),
+					withPlanhat(planhatemu.WithConversationTypes("Chatbot"), planhatemu.WithRateLimit(200, time.Minute)),
+					withDeliveryRate(planhat.RateLimit{Requests: 180, Window: time.Minute}),
+					withOutbox(outbox.Options{FlushInterval: time.Second, PollInterval: 100 * time.Millisecond}))
+				fillBacklog(b, s, messages, conversations, perCall)
+				b.StartTimer()
+				start := time.Now()
+				s.startDelivery()
+				waitBacklog(b, s, 10*time.Minute)
+				seconds += time.Since(start).Seconds()
+				st := s.planhat.Stats()
+				calls += st.Total
+				if st.RateLimited != 0 {
+					b.Errorf("the emulator answered 429 %d times", st.RateLimited)
+				}
+			}
+			b.ReportMetric(seconds/float64(b.N), "drain-s")
+			b.ReportMetric(float64(calls)/float64(b.N), "calls")
+			b.ReportMetric(float64(messages)*float64(b.N)/seconds, "msgs/s")
+		})
 	}
-	b.ReportMetric(seconds/float64(b.N), "drain-s")
-	b.ReportMetric(float64(calls)/float64(b.N), "calls")
-	b.ReportMetric(float64(messages)*float64(b.N)/seconds, "msgs/s")
 }
 
 // fillBacklog stores the messages through the relay, 16 writers at a time.
