@@ -194,10 +194,18 @@ func crashTest(t *testing.T, db string) {
 		t.Errorf("the outbox holds %d dead letters, want 0; by state %v; log:\n%s", st.DeadLetters, st.ByState, second.logTail(3000))
 	}
 	final := emu.Stats()
-	t.Logf("drained %s after the last answer; restart to drained %s; whole run %s; Planhat calls: %d in all, %d PUT /conversations, %d answered 429",
-		drain.Round(time.Millisecond), time.Since(restart).Round(time.Millisecond), time.Since(begin).Round(time.Millisecond),
+	t.Logf("serve-2 took the delivery lease %s after the kill; drained %s after the last answer; restart to drained %s; whole run %s; Planhat calls: %d in all, %d PUT /conversations, %d answered 429",
+		sinceOrNever(second.leaseTakenAt(), killedAt), drain.Round(time.Millisecond), time.Since(restart).Round(time.Millisecond), time.Since(begin).Round(time.Millisecond),
 		final.Total, final.ByRoute["PUT /conversations"], final.RateLimited)
 	verifyDelivered(t, emu.Server, load, companyID)
+}
+
+// sinceOrNever says how long after from t was, or that it never came.
+func sinceOrNever(t, from time.Time) string {
+	if t.IsZero() {
+		return "(never logged)"
+	}
+	return t.Sub(from).Round(time.Millisecond).String()
 }
 
 // indexes is 0 … n-1.

@@ -227,6 +227,22 @@ func (p *serveProc) logTail(n int) string {
 	return string(b)
 }
 
+// leaseTakenAt is when the process logged that it took the outbox's
+// delivery lease (zero when it has not).
+func (p *serveProc) leaseTakenAt() time.Time {
+	b, _ := os.ReadFile(p.logPath)
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, `msg="outbox: delivery lease" held=true`) {
+			continue
+		}
+		v, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
 // outboxStats is what GET /v1/admin/outbox answers, in part.
 type outboxStats struct {
 	Backlog     int            `json:"backlog"`
