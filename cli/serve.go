@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -340,10 +341,7 @@ func (c *serveCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	// Building the registry, schemas and documents leaves megabytes of
-	// garbage behind; give it back to the OS now rather than whenever the
-	// scavenger gets to it, so an idle server is small from the start.
-	debug.FreeOSMemory()
+	releaseStartupMemory()
 	httpServer := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -389,6 +387,18 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// releaseStartupMemory returns what start-up allocated and dropped to the
+// operating system before the server idles. The store's migration tool
+// (goose) parses each migration with a 4 MB buffer that it keeps in a
+// sync.Pool, which only a second garbage collection empties, and an idle
+// server runs a collection only every two minutes: without this an idle
+// serve held 8 MB more for minutes, over its 40 MB budget. Two
+// collections (FreeOSMemory runs the second) cost a few milliseconds, once.
+func releaseStartupMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // printSandboxBanner tells a newcomer, loudly, what runs and how to try it;

@@ -77,7 +77,7 @@ func TestLogConversationThroughEveryDoor(t *testing.T) {
 // backlog drains.
 func TestFullOutboxAnswers503WithRetryAfter(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, withPlanhat(planhatemu.WithConversationTypes("Chatbot")), withOutbox(func(o *outbox.Options) { o.MaxBacklog = 2 }))
+	s := newStack(t, withPlanhat(planhatemu.WithConversationTypes("Chatbot")), withOutbox(outbox.Options{MaxBacklog: 2}))
 	rule, err := s.planhat.AddFault(faults.Spec{Paths: []string{"/conversations"}, Status: 503})
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/store"
 	"github.com/planbridge/planbridge/store/sqlitestore"
 )
 
@@ -44,6 +45,8 @@ type stack struct {
 	config   map[string]any // a good Botpress configuration
 	phClient *planhat.Client
 	durable  *server.Durable
+	// startDelivery starts the outbox of a stack built withManualDelivery.
+	startDelivery func()
 }
 
 // deliver waits until the stack's outbox (flushing every 20 ms) has
@@ -71,12 +74,35 @@ type stackOptions struct {
 	planhat   []planhatemu.Option
 	timeout   time.Duration
 	logger    *slog.Logger
-	outbox    func(*outbox.Options)
+	openStore func(testing.TB) store.Store
+	outbox    outbox.Options
+	// deliveryRate paces the outbox's Planhat clients; nil leaves each
+	// the default pace of its own.
+	deliveryRate *planhat.RateLimit
+	// manualDelivery leaves the outbox stopped until stack.startDelivery.
+	manualDelivery bool
 }
 
-// withOutbox changes the stack's outbox settings.
-func withOutbox(f func(*outbox.Options)) stackOption {
-	return func(o *stackOptions) { o.outbox = f }
+// withStore replaces the stack's SQLite store (synchronous=NORMAL).
+func withStore(open func(testing.TB) store.Store) stackOption {
+	return func(o *stackOptions) { o.openStore = open }
+}
+
+// withOutbox replaces the outbox's settings (without a flush or poll
+// interval it flushes and polls every 20 ms).
+func withOutbox(opts outbox.Options) stackOption {
+	return func(o *stackOptions) { o.outbox = opts }
+}
+
+// withDeliveryRate paces the outbox's Planhat calls with one budget.
+func withDeliveryRate(rl planhat.RateLimit) stackOption {
+	return func(o *stackOptions) { o.deliveryRate = &rl }
+}
+
+// withManualDelivery keeps the outbox stopped until startDelivery, so a
+// backlog can be built first.
+func withManualDelivery() stackOption {
+	return func(o *stackOptions) { o.manualDelivery = true }
 }
 
 func withLogger(l *slog.Logger) stackOption {
@@ -140,22 +166,38 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	// emulator on loopback, fast Planhat pacing, the Botpress door's
 	// default body limit and no bound on a Botpress operation (withTimeout
 	// bounds each Planhat request instead).
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "e2e.db"), sqlitestore.Options{Synchronous: "NORMAL"})
+	var st store.Store
+	if o.openStore != nil {
+		st = o.openStore(tb)
+	} else {
+		sq, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "e2e.db"), sqlitestore.Options{Synchronous: "NORMAL"})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { sq.Close() })
+		st = sq
+	}
+	obOpts := o.outbox
+	if obOpts.FlushInterval == 0 && obOpts.PollInterval == 0 {
+		obOpts.FlushInterval, obOpts.PollInterval = 20*time.Millisecond, 20*time.Millisecond
+	}
+	var limiters *planhat.Limiters
+	if o.deliveryRate != nil {
+		limiters = planhat.NewLimiters(*o.deliveryRate)
+	}
+	dur, err := server.NewDurable(server.DurableOptions{Store: st, Policy: integrations.HostPolicy{AllowLoopback: true}, Logger: o.logger,
+		Outbox: obOpts, Limiters: limiters})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { st.Close() })
-	oo := outbox.Options{FlushInterval: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond}
-	if o.outbox != nil {
-		o.outbox(&oo)
+	startDelivery := func() {
+		ctx, stop := context.WithCancel(context.Background())
+		delivering := dur.Run(ctx)
+		tb.Cleanup(func() { stop(); <-delivering })
 	}
-	dur, err := server.NewDurable(server.DurableOptions{Store: st, Policy: integrations.HostPolicy{AllowLoopback: true}, Logger: o.logger, Outbox: oo})
-	if err != nil {
-		tb.Fatal(err)
+	if !o.manualDelivery {
+		startDelivery()
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	delivering := dur.Run(ctx)
-	tb.Cleanup(func() { stop(); <-delivering })
 	srv, err := server.New(server.Options{
 		Registry: reg,
 		Logger:   o.logger,
@@ -183,7 +225,7 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	hs.Config.Handler = srv
 	hs.Start()
 	tb.Cleanup(hs.Close)
-	return &stack{planhat: ph, bp: bp, url: base, door: door, reg: reg, config: config, phClient: phClient, durable: dur}
+	return &stack{planhat: ph, bp: bp, url: base, door: door, reg: reg, config: config, phClient: phClient, durable: dur, startDelivery: startDelivery}
 }
 
 // configWith returns the good configuration with some fields replaced

@@ -76,13 +76,17 @@ const (
 	DefaultFlushInterval = 5 * time.Second
 	DefaultPollInterval  = time.Second
 	DefaultBatchSize     = 5000
-	DefaultClaimFor      = 30 * time.Second
-	DefaultLeaseFor      = 15 * time.Second
-	DefaultMaxBacklog    = 200_000
-	DefaultRetention     = 24 * time.Hour
-	DefaultSnooze        = time.Minute
-	DefaultBackoffBase   = time.Second
-	DefaultBackoffCap    = 10 * time.Minute
+	// DefaultClaimFor is the lease's length on purpose: the items of a
+	// deliverer that died (SIGKILL, OOM) mid-delivery come back when its
+	// lease passes to a successor or to the restarted server, instead of
+	// minutes later. A live deliverer renews its claims every third of it.
+	DefaultClaimFor    = DefaultLeaseFor
+	DefaultLeaseFor    = 15 * time.Second
+	DefaultMaxBacklog  = 200_000
+	DefaultRetention   = 24 * time.Hour
+	DefaultSnooze      = time.Minute
+	DefaultBackoffBase = time.Second
+	DefaultBackoffCap  = 10 * time.Minute
 )
 
 // LeaseName is the store lease whose holder delivers.

@@ -299,6 +299,39 @@ func TestRescueReturnsLapsedClaimsAndTheyAreDelivered(t *testing.T) {
 	}
 }
 
+// TestACrashedDeliverersItemsComeBackWithTheLease kills (abandons) the
+// lease holder in the middle of a delivery: whoever takes the lease over
+// once it lapsed (another replica, or the same server restarted) delivers
+// the items then, not only when a much longer claim would lapse.
+func TestACrashedDeliverersItemsComeBackWithTheLease(t *testing.T) {
+	t.Parallel()
+	st, clk := openStore(t), newClock()
+	started, crashed := make(chan struct{}), make(chan struct{})
+	hung := outbox.DeliverFunc(func(_ context.Context, _ string, items []store.Item) []outbox.Result {
+		close(started)
+		<-crashed // a SIGKILLed process never answers
+		return outbox.All(len(items), outbox.Result{Verdict: outbox.Retry, Err: errors.New("killed")})
+	})
+	o1 := newOutbox(t, st, clk, hung, func(o *outbox.Options) { o.Owner = "killed" })
+	if err := o1.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, st, clk, store.NewItem{Payload: []byte("x")})
+	flushed := make(chan error, 1)
+	go func() { flushed <- o1.Flush(context.WithoutCancel(t.Context()), "dest-1", kind) }()
+	// Registered after the store, so it runs before the store closes.
+	t.Cleanup(func() { close(crashed); <-flushed })
+	<-started
+
+	rec := &recorder{}
+	o2 := newOutbox(t, st, clk, rec, func(o *outbox.Options) { o.Owner = "successor" })
+	clk.Add(outbox.DefaultLeaseFor + time.Second)
+	drain(t, o2)
+	if diff := cmp.Diff([][]string{{"x"}}, rec.delivered()); diff != "" {
+		t.Fatalf("the lease's successor did not deliver the crashed holder's item once the lease lapsed (-want +got):\n%s", diff)
+	}
+}
+
 func TestOneReplicaAtATimeDelivers(t *testing.T) {
 	t.Parallel()
 	st, clk := openStore(t), newClock()
