@@ -55,7 +55,7 @@ const (
 	maxErrorBodyBytes = 64 << 10
 	// DefaultMaxWait bounds a call's wait for the limiter when Options.MaxWait is zero: a
 	// person or a bot is waiting for the answer, and a minute's pause is better reported.
-	DefaultMaxWait = 5 * time.Second
+	DefaultMaxWait = 2 * time.Second
 )
 
 // Version is reported in the default User-Agent.
