@@ -74,13 +74,24 @@ func (s *Limiters) Config() RateLimit { return s.cfg }
 // Acquire returns the limiter for token and baseURL, building it on first use, and the
 // func to call (once) when the caller no longer holds a client that uses it.
 func (s *Limiters) Acquire(token, baseURL string) (*Limiter, func()) {
+	return s.AcquireRate(token, baseURL, nil)
+}
+
+// AcquireRate is Acquire for a token whose own budget cfg (when not nil) replaces the set's,
+// such as one a Botpress configuration names. The budget is the one the limiter was built
+// with: while a limiter of the token is held or carries state, a different cfg is ignored.
+func (s *Limiters) AcquireRate(token, baseURL string, cfg *RateLimit) (*Limiter, func()) {
 	key := limiterKey(token, baseURL)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked(time.Now())
 	h, ok := s.m[key]
 	if !ok {
-		lim := NewLimiter(s.cfg)
+		c := s.cfg
+		if cfg != nil {
+			c = *cfg
+		}
+		lim := NewLimiter(c)
 		lim.fp, lim.key, lim.onWait = fingerprint(strings.TrimSpace(token)), hex.EncodeToString(key[:16]), s.onWait
 		if !lim.cfg.Unlimited {
 			lim.shared = s.shared
