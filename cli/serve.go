@@ -24,6 +24,7 @@ import (
 	"github.com/planbridge/planbridge/internal/server"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
+	"github.com/planbridge/planbridge/readcache"
 )
 
 // planhatFlags are the server-level Planhat settings shared by serve and
@@ -46,12 +47,12 @@ func (f *planhatFlags) sandboxWanted(getenv func(string) string) bool {
 // planhatClient builds the server's own Planhat client (REST door, call).
 // A non-nil limiter paces it together with every other client of the same
 // token (serve shares one with the Botpress integration).
-func (f *planhatFlags) planhatClient(hc *http.Client, limiter *planhat.Limiter, logger *slog.Logger) (*planhat.Client, error) {
+func (f *planhatFlags) planhatClient(hc *http.Client, limiter *planhat.Limiter, logger *slog.Logger, extra ...func(*planhat.Options)) (*planhat.Client, error) {
 	rl, err := parsePlanhatRate(f.PlanhatRate)
 	if err != nil {
 		return nil, err
 	}
-	return planhat.NewClient(planhat.Options{
+	opts := planhat.Options{
 		Limiter:      limiter,
 		RateLimit:    rl,
 		Token:        f.PlanhatToken,
@@ -62,7 +63,11 @@ func (f *planhatFlags) planhatClient(hc *http.Client, limiter *planhat.Limiter, 
 		HTTPClient:   hc,
 		Logger:       logger,
 		UserAgent:    "planbridge/" + Version,
-	})
+	}
+	for _, e := range extra {
+		e(&opts)
+	}
+	return planhat.NewClient(opts)
 }
 
 // sandbox is an in-process Planhat emulator on a loopback listener and,
@@ -167,6 +172,7 @@ func writeTimeout(botpressTimeout time.Duration) time.Duration {
 type serveCmd struct {
 	planhatFlags `embed:""`
 	durableFlags `embed:""`
+	budgetFlags  `embed:""`
 
 	Addr            string        `name:"addr" env:"PLANBRIDGE_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer YOUR_KEY)."`
@@ -226,7 +232,15 @@ func (c *serveCmd) Run(env *Env) error {
 	if rateLimit != nil {
 		budget = *rateLimit
 	}
+	if err := c.applyBudget(&budget); err != nil {
+		return err
+	}
 	limiters := planhat.NewLimiters(budget)
+	cache, err := c.readCache()
+	if err != nil {
+		return err
+	}
+	metrics.ObserveBudget(limiters, cache)
 
 	// The store, then the outbox and relay over it. Sandbox mode keeps
 	// its store in a temporary file unless PLANBRIDGE_DB names one.
@@ -250,7 +264,7 @@ func (c *serveCmd) Run(env *Env) error {
 		// A newcomer sees a logged conversation arrive at once.
 		c.OutboxFlush = 500 * time.Millisecond
 	}
-	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, Policy: policy, Metrics: metrics, Logger: logger})
+	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, ReadCache: cache, Policy: policy, Metrics: metrics, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -266,7 +280,11 @@ func (c *serveCmd) Run(env *Env) error {
 	if strings.TrimSpace(flags.PlanhatToken) != "" {
 		lim, release := limiters.Acquire(flags.PlanhatToken, strings.TrimRight(cmp.Or(defaultAPIURL, integrations.DefaultPlanhatAPIURL), "/"))
 		defer release()
-		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, lim, logger)
+		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, lim, logger,
+			func(o *planhat.Options) {
+				o.MaxWait = c.maxWait()
+				o.ReadCache = cache.For(readcache.Scope(flags.PlanhatToken, cmp.Or(defaultAPIURL, integrations.DefaultPlanhatAPIURL)))
+			})
 		if err != nil {
 			return fmt.Errorf("configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %w", err)
 		}
@@ -325,6 +343,8 @@ func (c *serveCmd) Run(env *Env) error {
 			DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
 			UserAgent:           "planbridge/" + Version,
 			Limiters:            limiters,
+			ReadCache:           cache,
+			MaxWait:             c.maxWait(),
 		},
 		// The operator's view of the outbox, behind the same API keys.
 		Doors: []httpapi.Door{httpapi.AdminDoor(st, httpapi.AdminOptions{Logger: logger})},

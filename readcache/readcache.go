@@ -51,7 +51,8 @@ const entryOverhead = 256
 type Options struct {
 	// MaxBytes bounds keys and bodies together (default 64 MiB).
 	MaxBytes int64
-	// TTL is the time to live of an answer (default 30 s).
+	// TTL is the time to live of an answer (default 30 s; negative: nothing is cached unless
+	// ModelTTL says otherwise).
 	TTL time.Duration
 	// ModelTTL overrides TTL per model, keyed by the API path's segment ("companies",
 	// "endusers", "users", ...); a negative value turns caching off for that model.
@@ -71,7 +72,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
-	if o.TTL <= 0 {
+	if o.TTL == 0 {
 		o.TTL = DefaultTTL
 	}
 	if o.NegativeTTL == 0 {
