@@ -253,6 +253,8 @@ type GroupStats struct {
 // Store is planbridge's durable state. Implementations are safe for
 // concurrent use; every write is durable when its method returns.
 type Store interface {
+	Budgets
+
 	// Write runs fn in one transaction and commits it (writes of concurrent
 	// callers may share one commit). fn must not keep tx.
 	Write(ctx context.Context, fn func(Tx) error) error
