@@ -258,6 +258,10 @@ func (c *serveCmd) Run(env *Env) error {
 		return reportDB(env, err)
 	}
 	defer st.Close()
+	if st.Dialect() == "postgres" {
+		// Replicas on one database draw each token's budget from one shared bucket.
+		limiters.Share(server.SharedBudget(st))
+	}
 	policy := integrations.HostPolicy{Suffixes: []string{".planhat.com"}, Extra: integrations.ParseAllowHosts(c.AllowHosts),
 		TrustedOrigins: trustedOrigins(defaultAPIURL, flags.PlanhatAnalyticsURL)}
 	if sb != nil && c.OutboxFlush == 0 {
