@@ -98,7 +98,9 @@ func TestReplicasShareOneBudget(t *testing.T) {
 			if (got429 > 0) != tt.want429 {
 				t.Errorf("%d answered 429, want any: %t", got429, tt.want429)
 			}
-			if tt.share && (calls.Load() < 40 || calls.Load() > 48) {
+			// Never beyond the budget; well below it only if the database is slow (a busy
+			// machine), so the lower bound is loose.
+			if tt.share && (calls.Load() < 20 || calls.Load() > 48) {
 				t.Errorf("%d calls in 5 s; the shared budget allows 1 + 9/s, about 46", calls.Load())
 			}
 		})
