@@ -56,6 +56,12 @@ func WithInputSchema(s *jsonschema.Schema) Option { return func(a *Action) { a.I
 // WithOutputSchema replaces the inferred output schema.
 func WithOutputSchema(s *jsonschema.Schema) Option { return func(a *Action) { a.Output = s } }
 
+// FreshInput is the input field of every Planhat read action that asks for an answer from
+// Planhat rather than planbridge's read cache.
+const FreshInput = "fresh"
+
+const freshDescription = "Read from Planhat now instead of planbridge's short-lived cache (answers are cached for seconds per token, and forgotten when planbridge writes the record or a Planhat webhook reports a change). Costs one call of the tenant's rate budget; leave it out normally."
+
 // ReadOnly marks the action as changing nothing.
 func ReadOnly() Option { return func(a *Action) { a.ReadOnly, a.Idempotent = true, true } }
 
@@ -109,6 +115,14 @@ func NewWith[In, Out any](name, title, description string, needs Need, run func(
 	if a.Input.Type != "object" || a.Output.Type != "object" {
 		panic(fmt.Sprintf("actions: %s: input and output must be JSON objects", name))
 	}
+	if a.ReadOnly && needs&NeedPlanhat != 0 && a.Input.Properties != nil {
+		if _, taken := a.Input.Properties[FreshInput]; !taken {
+			a.Input.Properties[FreshInput] = &jsonschema.Schema{Type: "boolean", Title: "Fresh", Description: freshDescription}
+			if len(a.Input.PropertyOrder) > 0 {
+				a.Input.PropertyOrder = append(a.Input.PropertyOrder, FreshInput)
+			}
+		}
+	}
 	inType := reflect.TypeFor[In]()
 	fromMap := inType.Kind() == reflect.Map && inType.Key().Kind() == reflect.String && inType.Elem().Kind() == reflect.Interface
 	a.run = func(ctx context.Context, deps Deps, obj map[string]any, raw []byte) (any, error) {
@@ -150,6 +164,12 @@ func (a *Action) call(ctx context.Context, deps Deps, input json.RawMessage) (_ 
 			err = &PanicError{Action: a.Name, Value: fmt.Sprint(p)}
 		}
 	}()
+	if fresh, ok := obj[FreshInput].(bool); ok && a.ReadOnly && a.Needs&NeedPlanhat != 0 {
+		delete(obj, FreshInput) // typed inputs ignore it; map inputs must not pass it to Planhat
+		if fresh {
+			ctx = planhat.WithFreshRead(ctx)
+		}
+	}
 	out, err := a.run(ctx, deps, obj, input)
 	if err != nil {
 		if ie, ok := err.(*InputError); ok && ie.Action == "" {

@@ -524,7 +524,7 @@ func TestInputValidationNeverCallsPlanhat(t *testing.T) {
 		{"getCompany", `{"id":"","externalId":"","sourceId":null}`, []string{"id: required: give the record's id, externalId or sourceId"}},
 		{"updateCompany", `{"id":"","name":"x"}`, []string{"id: must not be empty"}},
 		{"getCompany", `{"id":"5f1b2c3d4e5f6a7b8c9d0e1f","externalId":"x"}`, []string{"id: give only one of id, externalId and sourceId"}},
-		{"getIssue", `{"externalId":"x"}`, []string{"externalId: unknown field: remove it (accepted fields: id, sourceId)"}},
+		{"getIssue", `{"externalId":"x"}`, []string{"externalId: unknown field: remove it (accepted fields: fresh, id, sourceId)"}},
 		{"getAsset", `{"assetId":"nope"}`, []string{"assetId: must be a 24-character Planhat id, extid-<externalId> or srcid-<sourceId>"}},
 		{"updateCompany", `{"id":"extid-x"}`, []string{"(input): give at least one field to change besides id"}},
 		{"updateCompany", `{"id":"extid-x","_id":"5f1b2c3d4e5f6a7b8c9d0e1f"}`, []string{"_id: the record is picked by id: remove _id"}},

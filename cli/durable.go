@@ -15,6 +15,7 @@ import (
 	"github.com/planbridge/planbridge/internal/server"
 	"github.com/planbridge/planbridge/outbox"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/readcache"
 	"github.com/planbridge/planbridge/relay"
 	"github.com/planbridge/planbridge/store"
 )
@@ -34,10 +35,11 @@ type durableFlags struct {
 
 // durableDeps are what the durable engine shares with the rest of the server.
 type durableDeps struct {
-	Limiters *planhat.Limiters
-	Policy   integrations.HostPolicy
-	Metrics  *httpapi.Metrics
-	Logger   *slog.Logger
+	Limiters  *planhat.Limiters
+	ReadCache *readcache.Cache
+	Policy    integrations.HostPolicy
+	Metrics   *httpapi.Metrics
+	Logger    *slog.Logger
 	// Handoff, when set, runs the Planfix hand-off engine too.
 	Handoff *handoff.Options
 }
@@ -60,6 +62,7 @@ func (f *durableFlags) newDurable(st store.Store, deps durableDeps) (*server.Dur
 			NoEngagement: f.NoEngagement, MaxAttempts: f.OutboxMaxAttempts,
 		},
 		Limiters:  deps.Limiters,
+		ReadCache: deps.ReadCache,
 		Policy:    deps.Policy,
 		Metrics:   deps.Metrics,
 		UserAgent: "planbridge/" + Version + " (outbox)",

@@ -27,6 +27,7 @@ import (
 	"github.com/planbridge/planbridge/internal/server"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
+	"github.com/planbridge/planbridge/readcache"
 )
 
 // planhatFlags are the server-level Planhat settings shared by serve and
@@ -49,12 +50,12 @@ func (f *planhatFlags) sandboxWanted(getenv func(string) string) bool {
 // planhatClient builds the server's own Planhat client (REST door, call).
 // A non-nil limiter paces it together with every other client of the same
 // token (serve shares one with the Botpress integration).
-func (f *planhatFlags) planhatClient(hc *http.Client, limiter *planhat.Limiter, logger *slog.Logger) (*planhat.Client, error) {
+func (f *planhatFlags) planhatClient(hc *http.Client, limiter *planhat.Limiter, logger *slog.Logger, extra ...func(*planhat.Options)) (*planhat.Client, error) {
 	rl, err := parsePlanhatRate(f.PlanhatRate)
 	if err != nil {
 		return nil, err
 	}
-	return planhat.NewClient(planhat.Options{
+	opts := planhat.Options{
 		Limiter:      limiter,
 		RateLimit:    rl,
 		Token:        f.PlanhatToken,
@@ -65,7 +66,11 @@ func (f *planhatFlags) planhatClient(hc *http.Client, limiter *planhat.Limiter, 
 		HTTPClient:   hc,
 		Logger:       logger,
 		UserAgent:    "planbridge/" + Version,
-	})
+	}
+	for _, e := range extra {
+		e(&opts)
+	}
+	return planhat.NewClient(opts)
 }
 
 // sandbox is an in-process Planhat emulator on a loopback listener and,
@@ -170,6 +175,7 @@ func writeTimeout(botpressTimeout time.Duration) time.Duration {
 type serveCmd struct {
 	planhatFlags `embed:""`
 	durableFlags `embed:""`
+	budgetFlags  `embed:""`
 
 	Addr            string        `name:"addr" env:"PLANBRIDGE_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer YOUR_KEY)."`
@@ -229,7 +235,15 @@ func (c *serveCmd) Run(env *Env) error {
 	if rateLimit != nil {
 		budget = *rateLimit
 	}
+	if err := c.applyBudget(&budget); err != nil {
+		return err
+	}
 	limiters := planhat.NewLimiters(budget)
+	cache, err := c.readCache()
+	if err != nil {
+		return err
+	}
+	metrics.ObserveBudget(limiters, cache)
 
 	// The store, then the outbox and relay over it. Sandbox mode keeps
 	// its store in a temporary file unless PLANBRIDGE_DB names one.
@@ -247,6 +261,10 @@ func (c *serveCmd) Run(env *Env) error {
 		return reportDB(env, err)
 	}
 	defer st.Close()
+	if st.Dialect() == "postgres" {
+		// Replicas on one database draw each token's budget from one shared bucket.
+		limiters.Share(server.SharedBudget(st))
+	}
 	policy := integrations.HostPolicy{Suffixes: []string{".planhat.com"}, Extra: integrations.ParseAllowHosts(c.AllowHosts),
 		TrustedOrigins: trustedOrigins(defaultAPIURL, flags.PlanhatAnalyticsURL)}
 	if sb != nil && c.OutboxFlush == 0 {
@@ -257,7 +275,7 @@ func (c *serveCmd) Run(env *Env) error {
 	// hosts, and the operator's custom domains.
 	pfPolicy := integrations.HostPolicy{Suffixes: integrations.PlanfixSuffixes, Extra: integrations.ParseAllowHosts(c.AllowHosts)}
 	hand := &handoff.Options{PlanfixHTTPClient: pfPolicy.HTTPClient(nil), CheckURL: func(u string) error { _, err := pfPolicy.CheckURL(u); return err }}
-	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, Policy: policy, Metrics: metrics, Logger: logger, Handoff: hand})
+	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, ReadCache: cache, Policy: policy, Metrics: metrics, Logger: logger, Handoff: hand})
 	if err != nil {
 		return err
 	}
@@ -273,7 +291,11 @@ func (c *serveCmd) Run(env *Env) error {
 	if strings.TrimSpace(flags.PlanhatToken) != "" {
 		lim, release := limiters.Acquire(flags.PlanhatToken, strings.TrimRight(cmp.Or(defaultAPIURL, integrations.DefaultPlanhatAPIURL), "/"))
 		defer release()
-		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, lim, logger)
+		restClient, err := flags.planhatClient(&http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(flags.PlanhatToken))}, lim, logger,
+			func(o *planhat.Options) {
+				o.MaxWait = c.maxWait()
+				o.ReadCache = cache.For(readcache.Scope(flags.PlanhatToken, cmp.Or(defaultAPIURL, integrations.DefaultPlanhatAPIURL)))
+			})
 		if err != nil {
 			return fmt.Errorf("configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %w", err)
 		}
@@ -333,6 +355,8 @@ func (c *serveCmd) Run(env *Env) error {
 			DefaultAnalyticsURL: flags.PlanhatAnalyticsURL,
 			UserAgent:           "planbridge/" + Version,
 			Limiters:            limiters,
+			ReadCache:           cache,
+			MaxWait:             c.maxWait(),
 		},
 		Planfix: &integrations.PlanfixOptions{Engine: dur.Handoff, Policy: pfPolicy},
 		// The operator's view of the outbox, behind the same API keys.

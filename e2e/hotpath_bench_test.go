@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/readcache"
 )
 
 // cpuTime is the process's user plus system CPU time so far; the servers,
@@ -133,6 +135,13 @@ func BenchmarkHotpath(b *testing.B) {
 		newReq := botpressRequest(b, s, tc.action, in)
 		b.Run(tc.action+"/botpress", func(b *testing.B) {
 			measure(b, func() { doBench(b, client, newReq()) })
+		})
+		// The same call with the budget at its default and the read cache, as serve runs:
+		// every call after the first is answered from memory.
+		cs := newStack(b, withBudget(planhat.DefaultRateLimit(), planhat.DefaultMaxWait), withReadCache(readcache.New(readcache.Options{})))
+		cachedReq := botpressRequest(b, cs, tc.action, tc.input(b, cs))
+		b.Run(tc.action+"/botpress-default-budget-cached", func(b *testing.B) {
+			measure(b, func() { doBench(b, client, cachedReq()) })
 		})
 		target := s.planhat.URL + tc.upstream(b, s, in)
 		b.Run(tc.action+"/emulator", func(b *testing.B) {

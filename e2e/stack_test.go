@@ -21,6 +21,7 @@ import (
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/readcache"
 	"github.com/planbridge/planbridge/store"
 	"github.com/planbridge/planbridge/store/sqlitestore"
 )
@@ -81,6 +82,20 @@ type stackOptions struct {
 	deliveryRate *planhat.RateLimit
 	// manualDelivery leaves the outbox stopped until stack.startDelivery.
 	manualDelivery bool
+	budget         *planhat.RateLimit // nil: fastLimits
+	cache          *readcache.Cache
+	maxWait        time.Duration
+}
+
+// withBudget paces the Botpress installations' Planhat calls with rl and bounds an
+// interactive wait by maxWait, as serve does.
+func withBudget(rl planhat.RateLimit, maxWait time.Duration) stackOption {
+	return func(o *stackOptions) { o.budget, o.maxWait = &rl, maxWait }
+}
+
+// withReadCache gives the Botpress installations the read cache c.
+func withReadCache(c *readcache.Cache) stackOption {
+	return func(o *stackOptions) { o.cache = c }
 }
 
 // withStore replaces the stack's SQLite store (synchronous=NORMAL).
@@ -207,8 +222,10 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 			Relay:     dur.Relay,
 			Policy:    integrations.HostPolicy{AllowLoopback: true},
 			Timeout:   o.timeout,
-			RateLimit: fastLimits,
+			RateLimit: cmp.Or(o.budget, fastLimits),
 			Retry:     fastRetry,
+			ReadCache: o.cache,
+			MaxWait:   o.maxWait,
 		},
 		Botpress: server.Botpress{
 			Runtime:      botpress.ClientOptions{BaseURL: bp.URL, Token: bp.Token, MaxRetries: -1},

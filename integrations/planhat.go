@@ -23,6 +23,7 @@ import (
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/internal/secret"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/readcache"
 	"github.com/planbridge/planbridge/relay"
 )
 
@@ -66,6 +67,9 @@ type PlanhatConfig struct {
 	BotName string `json:"botName,omitempty"`
 	// BotAvatarURL is the picture register gives the bot's Botpress user.
 	BotAvatarURL string `json:"botAvatarUrl,omitempty"`
+	// RateLimit is this token's budget, "REQUESTS/WINDOW" such as "200/60s"; empty for the
+	// server's (PLANHAT_RATE, default 180/1m).
+	RateLimit string `json:"rateLimit,omitempty"`
 }
 
 // PlanhatOptions configures the planhat integration.
@@ -92,6 +96,12 @@ type PlanhatOptions struct {
 	// set of the integration's own. Pass the set the server's other Planhat
 	// clients (the REST door's) use, so one token shares one quota.
 	Limiters *planhat.Limiters
+	// ReadCache, when set, answers each token's reads from memory (see package readcache);
+	// webhooks naming a model forget its cached reads.
+	ReadCache *readcache.Cache
+	// MaxWait bounds how long an action waits for the token's budget before it is answered
+	// rate_limited (or from the cache); 0 means planhat.DefaultMaxWait.
+	MaxWait time.Duration
 	// Retry is the planhat client's retry policy; nil means its default.
 	Retry *planhat.RetryPolicy
 	// WrapTransport, when set, wraps each client's transport, e.g. with
@@ -186,6 +196,7 @@ type resolved struct {
 	cfg          PlanhatConfig
 	apiURL       string
 	analyticsURL string
+	rate         *planhat.RateLimit // the configuration's own budget, or nil
 }
 
 // resolve validates cfg and works out the URLs to call. Every
@@ -240,6 +251,13 @@ func (p *Planhat) resolve(cfg PlanhatConfig) (*resolved, error) {
 	if s := cfg.WebhookSecret; s != "" && len(strings.TrimSpace(s)) < minWebhookSecret {
 		return nil, botpress.RuntimeErrorf(`"Webhook Secret" must be at least %d characters, not counting spaces, so it cannot be guessed; generate a random one (for example with "openssl rand -hex 16"), save it here and use the same value in your Planhat automation.`, minWebhookSecret)
 	}
+	if v := strings.TrimSpace(cfg.RateLimit); v != "" {
+		rl, err := planhat.ParseRateLimit(v)
+		if err != nil {
+			return nil, botpress.RuntimeErrorf(`"Rate Limit" %q is not a budget. Write calls per window such as 180/60s (Planhat allows about 200 a minute per tenant), or leave it empty for the server's default.`, truncateText(v, 20))
+		}
+		r.rate = rl
+	}
 	if a := strings.TrimSpace(cfg.BotAvatarURL); a != "" {
 		if u, err := url.Parse(a); err != nil || u.Scheme != "https" || u.Host == "" {
 			return nil, botpress.RuntimeError(`"Bot Avatar URL" must be an absolute https:// URL of an image (or empty).`)
@@ -269,10 +287,10 @@ func (p *Planhat) clientFor(req *botpress.Request) (*resolved, *planhat.Client, 
 // client returns the one client for this token and these URLs, building it
 // on first use.
 func (p *Planhat) client(r *resolved) (*planhat.Client, error) {
-	key := cacheKey(r.cfg.APIToken, r.apiURL, r.analyticsURL, strings.TrimSpace(r.cfg.TenantToken))
+	key := cacheKey(r.cfg.APIToken, r.apiURL, r.analyticsURL, strings.TrimSpace(r.cfg.TenantToken), strings.TrimSpace(r.cfg.RateLimit))
 	return p.clients.get(key, func() (*planhat.Client, func(), error) {
 		fp := TokenFingerprint(r.cfg.APIToken)
-		lim, release := p.limiters.Acquire(r.cfg.APIToken, r.apiURL)
+		lim, release := p.limiters.AcquireRate(r.cfg.APIToken, r.apiURL, r.rate)
 		var wrap func(http.RoundTripper) http.RoundTripper
 		if p.opts.WrapTransport != nil {
 			wrap = func(rt http.RoundTripper) http.RoundTripper { return p.opts.WrapTransport(rt, fp) }
@@ -285,6 +303,8 @@ func (p *Planhat) client(r *resolved) (*planhat.Client, error) {
 			HTTPClient:   p.opts.Policy.clientOver(p.transport, wrap),
 			Timeout:      p.opts.Timeout,
 			Limiter:      lim,
+			MaxWait:      p.opts.MaxWait,
+			ReadCache:    p.opts.ReadCache.For(readcache.Scope(r.cfg.APIToken, r.apiURL)),
 			Retry:        p.opts.Retry,
 			UserAgent:    p.opts.UserAgent,
 			Logger:       p.opts.Logger.With("planhat_token", fp),
@@ -460,6 +480,7 @@ func (p *Planhat) WebhookReceived(ctx context.Context, req *botpress.Request, pa
 	if err != nil {
 		return webhookAnswer(http.StatusBadRequest, err.Error()), nil
 	}
+	p.invalidate(cfg, emits)
 	bp, err := req.Client()
 	if err != nil {
 		req.Logger.ErrorContext(ctx, "planhat: cannot emit events", "error", err.Error())
@@ -484,6 +505,28 @@ func (p *Planhat) WebhookReceived(ctx context.Context, req *botpress.Request, pa
 	}
 	body, _ := json.Marshal(map[string]any{"received": len(types), "events": types})
 	return &botpress.WebhookResponse{Status: http.StatusOK, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}, nil
+}
+
+// invalidate forgets the cached reads of every model a webhook reports a change of, before
+// the bot hears of it, so a bot reacting to the event reads the new record.
+func (p *Planhat) invalidate(cfg PlanhatConfig, emits []planhatEmit) {
+	if p.opts.ReadCache == nil {
+		return
+	}
+	r, err := p.resolve(cfg)
+	if err != nil {
+		return
+	}
+	scope := readcache.Scope(r.cfg.APIToken, r.apiURL)
+	for _, e := range emits {
+		if m, ok := planhat.ModelByName(normalizeName(e.Payload.Model)); ok {
+			p.opts.ReadCache.Invalidate(scope, m.Path)
+		} else if e.Type != GenericPlanhatEvent {
+			// A typed event of a model the client has no table entry for (tickets are
+			// conversations): forget conversations, the model they are read through.
+			p.opts.ReadCache.Invalidate(scope, planhat.ModelConversation.Path)
+		}
+	}
 }
 
 // linkEndUser tags the Botpress user an endUser event names with the

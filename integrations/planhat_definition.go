@@ -119,6 +119,8 @@ func PlanhatConfigurationSchema() map[string]any {
 			"Optional: the bot's display name. When you save the configuration, the bot's Botpress user gets this name, so conversations and events linked to Planhat show it. Planhat itself has no chat in which the bot speaks."),
 		"botAvatarUrl": stringProp("Bot Avatar URL",
 			"Optional: an https URL of the bot's picture. When you save the configuration, the bot's Botpress user gets this picture."),
+		"rateLimit": stringProp("Rate Limit",
+			"Advanced: how many Planhat calls this token may make, as calls per window such as 180/60s (Planhat allows about 200 a minute per tenant). Leave empty for the server's default (180/60s). Interactive calls from the bot go before background work, and repeated reads are answered from a short-lived cache."),
 	}
 	props["apiToken"].(map[string]any)["minLength"] = 1
 	props["botAvatarUrl"].(map[string]any)["format"] = "uri"

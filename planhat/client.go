@@ -55,7 +55,7 @@ const (
 	maxErrorBodyBytes = 64 << 10
 	// DefaultMaxWait bounds a call's wait for the limiter when Options.MaxWait is zero: a
 	// person or a bot is waiting for the answer, and a minute's pause is better reported.
-	DefaultMaxWait = 5 * time.Second
+	DefaultMaxWait = 2 * time.Second
 )
 
 // Version is reported in the default User-Agent.
@@ -112,6 +112,9 @@ type Options struct {
 	// AnalyticsMaxBytes is the body budget per analytics request (default and maximum 31 MB,
 	// under the host's 32 MB cap).
 	AnalyticsMaxBytes int
+	// ReadCache, when set, answers reads from memory and forgets what writes touch (see
+	// ReadCache); it must serve this token and base URL alone.
+	ReadCache ReadCache
 	// Observer, when set, is called after every HTTP attempt (for metrics, progress bars or
 	// tracing); it must be fast and safe for concurrent use.
 	Observer func(CallInfo)
@@ -200,6 +203,7 @@ type Client struct {
 	maxResponse       int // cap on a wanted answer's body; maxResponseBytes
 
 	observer func(CallInfo)
+	cache    ReadCache
 
 	rlMu sync.Mutex
 	rl   RateLimitState
@@ -286,6 +290,7 @@ func NewClient(opts Options) (*Client, error) {
 		maxBytes:    opts.BulkMaxBytes,
 		rl:          RateLimitState{Limit: -1, Remaining: -1},
 		observer:    opts.Observer,
+		cache:       opts.ReadCache,
 		maxResponse: maxResponseBytes,
 	}
 	if token != "" {
@@ -506,9 +511,17 @@ func (r *request) safePath() string {
 	return r.path
 }
 
-// do sends req through the limiter with retries, returning the response for 2xx (and
-// accepted) statuses and an *APIError otherwise.
+// do sends req through the read cache (when the client has one), the limiter and the
+// retries, returning the response for 2xx (and accepted) statuses and an *APIError otherwise.
 func (c *Client) do(ctx context.Context, req *request) (*response, error) {
+	if c.cache != nil && req.host == mainHost && (req.method != http.MethodGet || req.accept == nil) {
+		return c.doCached(ctx, req)
+	}
+	return c.doUncached(ctx, req)
+}
+
+// doUncached sends req through the limiter with retries.
+func (c *Client) doUncached(ctx context.Context, req *request) (*response, error) {
 	if req.auth == authRequired && c.authHeader == "" {
 		return nil, ErrNoToken
 	}

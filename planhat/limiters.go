@@ -2,6 +2,7 @@ package planhat
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"strings"
 	"sync"
@@ -18,7 +19,9 @@ import (
 // pause instead of bursting; once at rest it is dropped, which keeps the set as small as
 // the holders' caches.
 type Limiters struct {
-	cfg RateLimit
+	cfg    RateLimit
+	shared SharedBudget
+	onWait func(WaitInfo)
 
 	mu sync.Mutex
 	m  map[[sha256.Size]byte]*heldLimiter
@@ -34,19 +37,66 @@ func NewLimiters(cfg RateLimit) *Limiters {
 	return &Limiters{cfg: cfg, m: make(map[[sha256.Size]byte]*heldLimiter)}
 }
 
+// Share makes the limiters built from now on draw their budget from b, a bucket per token
+// that other processes share (see SharedBudget); call it before the first Acquire.
+func (s *Limiters) Share(b SharedBudget) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shared = b
+}
+
+// OnWait makes the limiters built from now on report every call's wait to f (for metrics);
+// f must be fast and safe for concurrent use. Call it before the first Acquire.
+func (s *Limiters) OnWait(f func(WaitInfo)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onWait = f
+}
+
+// Stats returns a snapshot of every limiter the set keeps.
+func (s *Limiters) Stats() []LimiterStats {
+	s.mu.Lock()
+	lims := make([]*Limiter, 0, len(s.m))
+	for _, h := range s.m {
+		lims = append(lims, h.lim)
+	}
+	s.mu.Unlock()
+	out := make([]LimiterStats, 0, len(lims))
+	for _, l := range lims {
+		out = append(out, l.Stats())
+	}
+	return out
+}
+
 // Config returns the configuration the set's limiters are built with.
 func (s *Limiters) Config() RateLimit { return s.cfg }
 
 // Acquire returns the limiter for token and baseURL, building it on first use, and the
 // func to call (once) when the caller no longer holds a client that uses it.
 func (s *Limiters) Acquire(token, baseURL string) (*Limiter, func()) {
+	return s.AcquireRate(token, baseURL, nil)
+}
+
+// AcquireRate is Acquire for a token whose own budget cfg (when not nil) replaces the set's,
+// such as one a Botpress configuration names. The budget is the one the limiter was built
+// with: while a limiter of the token is held or carries state, a different cfg is ignored.
+func (s *Limiters) AcquireRate(token, baseURL string, cfg *RateLimit) (*Limiter, func()) {
 	key := limiterKey(token, baseURL)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked(time.Now())
 	h, ok := s.m[key]
 	if !ok {
-		h = &heldLimiter{lim: NewLimiter(s.cfg)}
+		c := s.cfg
+		if cfg != nil {
+			c = *cfg
+		}
+		lim := NewLimiter(c)
+		lim.fp, lim.key, lim.onWait = fingerprint(strings.TrimSpace(token)), hex.EncodeToString(key[:16]), s.onWait
+		if !lim.cfg.Unlimited {
+			lim.shared = s.shared
+		}
+		h = &heldLimiter{lim: lim}
 		s.m[key] = h
 	}
 	h.holders++

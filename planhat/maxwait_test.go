@@ -47,6 +47,7 @@ func TestSharedLimiterPausesEverySharer(t *testing.T) {
 				lim := planhat.NewLimiter(cfg)
 				a := pipeClient(t, srv, func(o *planhat.Options) { o.Limiter = lim })
 				b := pipeClient(t, srv, func(o *planhat.Options) {
+					o.MaxWait = 5 * time.Second // longer than the cooldown
 					if tt.share {
 						o.Limiter = lim
 					} else {
@@ -115,8 +116,9 @@ func TestMaxWaitFailsFast(t *testing.T) {
 			want: outcome{RateLimited: true, RetryAfter: 10 * time.Second, HasRetry: true},
 		},
 		{
-			name:  "a pause within MaxWait is waited out",
-			limit: planhat.RateLimit{Requests: 1000, Window: time.Minute, Burst: 100, Cooldown: 4 * time.Second},
+			name:    "a pause within MaxWait is waited out",
+			limit:   planhat.RateLimit{Requests: 1000, Window: time.Minute, Burst: 100, Cooldown: 4 * time.Second},
+			maxWait: 5 * time.Second,
 			prepare: func(_ *testing.T, srv *planhatemu.Server, _ *planhat.Client, _ string) {
 				srv.FailNext(1, http.StatusTooManyRequests)
 			},

@@ -187,7 +187,7 @@ func TestRateLimitedPausesEveryone(t *testing.T) {
 				t.Errorf("paused for %v, want between %v and %v", pause, tt.minPause, tt.maxPause)
 			}
 			// Another client sharing the limiter waits out the pause too.
-			other, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: e.srv.URL, Limiter: e.c.Limiter()})
+			other, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: e.srv.URL, Limiter: e.c.Limiter(), MaxWait: 5 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -341,7 +341,7 @@ func TestLimiterFollowsRemainingHeader(t *testing.T) {
 			// other consumer. Burst 10 would overrun the 3 calls left in the window.
 			lim := planhat.NewLimiter(planhat.RateLimit{Requests: 20, Window: 2 * time.Second, Burst: 10, Cooldown: 2 * time.Second})
 			c, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: srv.URL, HTTPClient: &http.Client{Transport: rt},
-				Limiter: lim, Retry: &planhat.RetryPolicy{}})
+				Limiter: lim, Retry: &planhat.RetryPolicy{}, MaxWait: 5 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -422,7 +422,7 @@ func TestTransportErrorsSayWhatToDo(t *testing.T) {
 // and the rules that fill the fields a caller leaves zero.
 func TestDefaultRateLimit(t *testing.T) {
 	t.Parallel()
-	documented := planhat.RateLimit{Requests: 180, Window: time.Minute, Burst: 9, PerSecond: 150, MaxInFlight: 50, Cooldown: time.Minute}
+	documented := planhat.RateLimit{Requests: 180, Window: time.Minute, Burst: 9, PerSecond: 150, MaxInFlight: 50, Cooldown: time.Minute, BackgroundShare: 0.2}
 	client, err := planhat.NewClient(planhat.Options{Token: "default-rate-limit-" + t.Name(), BaseURL: "http://127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
@@ -437,7 +437,7 @@ func TestDefaultRateLimit(t *testing.T) {
 		{"a client without RateLimit or Limiter", client.Limiter().Config(), documented},
 		// Burst is a twentieth of Requests and the cooldown one Window; the caps stay.
 		{"a custom quota", planhat.NewLimiter(planhat.RateLimit{Requests: 600, Window: 2 * time.Minute}).Config(),
-			planhat.RateLimit{Requests: 600, Window: 2 * time.Minute, Burst: 30, PerSecond: 150, MaxInFlight: 50, Cooldown: 2 * time.Minute}},
+			planhat.RateLimit{Requests: 600, Window: 2 * time.Minute, Burst: 30, PerSecond: 150, MaxInFlight: 50, Cooldown: 2 * time.Minute, BackgroundShare: 0.2}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, tt.got); diff != "" {
@@ -474,7 +474,7 @@ func TestDefaultMaxInFlight(t *testing.T) {
 		// The limiter is built here rather than taken from the shared registry: a
 		// registry entry would outlive the bubble, and its channels cannot cross bubbles.
 		lim := planhat.NewLimiter(planhat.RateLimit{Requests: 1_000_000, Window: time.Minute, Burst: 1000})
-		c, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: "http://planhat.pipe", HTTPClient: servePipe(t, counted), Limiter: lim})
+		c, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: "http://planhat.pipe", HTTPClient: servePipe(t, counted), Limiter: lim, MaxWait: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

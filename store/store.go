@@ -255,6 +255,7 @@ type GroupStats struct {
 // concurrent use; every write is durable when its method returns.
 type Store interface {
 	Handoffs
+	Budgets
 	// Write runs fn in one transaction and commits it (writes of concurrent
 	// callers may share one commit). fn must not keep tx.
 	Write(ctx context.Context, fn func(Tx) error) error

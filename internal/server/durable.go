@@ -12,6 +12,7 @@ import (
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/outbox"
 	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/readcache"
 	"github.com/planbridge/planbridge/relay"
 	"github.com/planbridge/planbridge/store"
 )
@@ -28,6 +29,9 @@ type DurableOptions struct {
 	// Limiters pace the delivery clients with every other client of the
 	// same token; nil gives each delivery client the default pace of its own.
 	Limiters *planhat.Limiters
+	// ReadCache, when set, is told of every write the delivery clients make, so the reads
+	// it answers never predate them.
+	ReadCache *readcache.Cache
 	// Policy guards the stored Planhat URLs the delivery clients connect to.
 	Policy integrations.HostPolicy
 	// Metrics, when set, counts deliveries and the delivery clients' calls.
@@ -109,6 +113,7 @@ func NewDurable(opts DurableOptions) (*Durable, error) {
 			Limiter:    lim,
 			// Background work waits for the budget as long as it takes.
 			MaxWait:   -1,
+			ReadCache: opts.ReadCache.For(readcache.Scope(c.Token, strings.TrimRight(c.BaseURL, "/"))),
 			UserAgent: opts.UserAgent,
 			Logger:    logger.With("planhat_token", fp),
 		})

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentKeyOrder", testConcurrentKeyOrder},
+		{"Budgets", testBudgets}, {"BudgetsConcurrent", testBudgetsConcurrent},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
