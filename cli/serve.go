@@ -321,6 +321,8 @@ func (c *serveCmd) Run(env *Env) error {
 		}
 		doors = append(doors, chat)
 	}
+	// Served without Planfix settings too, to say which are missing.
+	doors = append(doors, httpapi.HandoffDoor(httpapi.HandoffOptions{Engine: dur.Handoff, Installation: serverInst, Logger: logger}))
 	keys := httpapi.ParseAPIKeys(apiKeys)
 	handler, err := server.New(server.Options{
 		Registry: reg,

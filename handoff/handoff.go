@@ -395,6 +395,16 @@ func (e *Engine) StopSession(ctx context.Context, installation, conversationID, 
 	return sess, nil
 }
 
+// Session returns an installation's session for a bot-side conversation,
+// or ErrNoSession.
+func (e *Engine) Session(ctx context.Context, installation, conversationID string) (store.HandoffSession, error) {
+	sess, err := e.st.HandoffSessionByConversation(ctx, installation, conversationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return sess, fmt.Errorf("%w: conversation %s has no hand-off", ErrNoSession, conversationID)
+	}
+	return sess, err
+}
+
 // StoppedNote tells the agent that the bot took the conversation back.
 const StoppedNote = "The conversation was handed back to the bot. Replies written here no longer reach the customer."
 
