@@ -65,7 +65,7 @@ func TestCallServerKeepsRecords(t *testing.T) {
 func TestCallServerErrors(t *testing.T) {
 	t.Parallel()
 	base, key := startSandboxServe(t)
-	planfixOnly, _ := startServe(t, map[string]string{"PLANFIX_URL": "https://example.planfix.com", "PLANBRIDGE_API_KEYS": "pf-key-123"})
+	planfixOnly, _ := startServe(t, map[string]string{"PLANFIX_URL": "https://example.planfix.com", "PLANFIX_TOKEN": "pf-token-secret-1", "PLANFIX_PROVIDER_ID": "planbridge", "PLANFIX_CHAT_TOKEN": "chat-token-secret-0123456789", "PLANBRIDGE_API_KEYS": "pf-key-123"})
 	nonPlanbridge := startRecorder(t, http.StatusBadGateway, "text/html", "<html>bad gateway</html>")
 	withKey := func(server string, args ...string) []string {
 		return append([]string{"call", "--server", server, "--api-key", key}, args...)

@@ -176,6 +176,7 @@ type serveCmd struct {
 	planhatFlags `embed:""`
 	durableFlags `embed:""`
 	budgetFlags  `embed:""`
+	planfixFlags `embed:""`
 
 	Addr            string        `name:"addr" env:"PLANBRIDGE_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer YOUR_KEY)."`
@@ -200,8 +201,12 @@ func (c *serveCmd) Run(env *Env) error {
 		return err
 	}
 	ignored := ignoredPlanhatSettings(&flags, env.Getenv)
+	serverInst, hasPlanfix, err := c.planfixFlags.installation()
+	if err != nil {
+		return err
+	}
 	var sb *sandbox
-	if flags.sandboxWanted(env.Getenv) {
+	if flags.sandboxWanted(env.Getenv) && !hasPlanfix {
 		var err error
 		if sb, err = startSandbox(&flags, c.ConversationType, logger); err != nil {
 			return err
@@ -273,7 +278,9 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	// Planfix endpoints come from Botpress configurations: Planfix's own
 	// hosts, and the operator's custom domains.
-	pfPolicy := integrations.HostPolicy{Suffixes: integrations.PlanfixSuffixes, Extra: integrations.ParseAllowHosts(c.AllowHosts)}
+	// The server's own PLANFIX_URL is the operator's, so trusted.
+	pfPolicy := integrations.HostPolicy{Suffixes: integrations.PlanfixSuffixes, Extra: integrations.ParseAllowHosts(c.AllowHosts),
+		TrustedOrigins: trustedOrigins(serverInst.Endpoint)}
 	hand := &handoff.Options{PlanfixHTTPClient: pfPolicy.HTTPClient(nil), CheckURL: func(u string) error { _, err := pfPolicy.CheckURL(u); return err }}
 	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, ReadCache: cache, Policy: policy, Metrics: metrics, Logger: logger, Handoff: hand})
 	if err != nil {
@@ -325,6 +332,20 @@ func (c *serveCmd) Run(env *Env) error {
 		runtime.BaseURL, runtime.Token = sb.bp.URL, sb.bp.Token
 	}
 	dur.Handoff.SetRuntime(runtime)
+	doors := []httpapi.Door{httpapi.AdminDoor(st, httpapi.AdminOptions{Logger: logger})}
+	if hasPlanfix {
+		if serverInst, err = dur.Handoff.PutInstallation(env.Ctx, serverInst); err != nil {
+			return err
+		}
+		chat, err := httpapi.PlanfixChatDoor(httpapi.PlanfixChatOptions{Engine: dur.Handoff, Installation: serverInst.ID,
+			ProviderID: serverInst.ProviderID, ChatTokens: []string{c.PlanfixChatToken}, Logger: logger})
+		if err != nil {
+			return err
+		}
+		doors = append(doors, chat)
+	}
+	// Served without Planfix settings too, to say which are missing.
+	doors = append(doors, httpapi.HandoffDoor(httpapi.HandoffOptions{Engine: dur.Handoff, Installation: serverInst, Logger: logger}))
 	keys := httpapi.ParseAPIKeys(apiKeys)
 	handler, err := server.New(server.Options{
 		Registry: reg,
@@ -359,8 +380,9 @@ func (c *serveCmd) Run(env *Env) error {
 			MaxWait:             c.maxWait(),
 		},
 		Planfix: &integrations.PlanfixOptions{Engine: dur.Handoff, Policy: pfPolicy},
-		// The operator's view of the outbox, behind the same API keys.
-		Doors: []httpapi.Door{httpapi.AdminDoor(st, httpapi.AdminOptions{Logger: logger})},
+		// The operator's view of the outbox, behind the same API keys, and
+		// the server's own Planfix chat.
+		Doors: doors,
 	})
 	if err != nil {
 		return err
@@ -379,6 +401,13 @@ func (c *serveCmd) Run(env *Env) error {
 		printSandboxBanner(env.Stdout, base, sb, generatedKey, c.BotpressSecret, dbPath)
 	} else {
 		fmt.Fprintf(env.Stdout, "planbridge %s listening on %s\n", Version, base)
+	}
+	if hasPlanfix {
+		fmt.Fprintf(env.Stdout, "planbridge: Planfix chat URL: %s%s (enter it, with PLANFIX_CHAT_TOKEN as the token, in Planfix's chat settings; behind a proxy use its public address)\n", base, httpapi.PlanfixChatPath)
+		logger.Info("planfix chat enabled", "path", httpapi.PlanfixChatPath, "provider_id", serverInst.ProviderID, "webhook", serverInst.WebhookURL != "")
+		if serverInst.WebhookURL == "" {
+			logger.Warn("no PLANBRIDGE_HANDOFF_WEBHOOK_URL: agents' replies are stored and held until it is set")
+		}
 	}
 	// Said at start-up, on stdout as well as in the log, so the operator
 	// learns it before the first caller gets a 503.

@@ -282,14 +282,65 @@ func actionHeader(cfg []byte) http.Header {
 // configured (no sandbox) and says what is missing on Planhat calls.
 func TestServePlanfixOnly(t *testing.T) {
 	t.Parallel()
-	base, banner := startServe(t, map[string]string{"PLANFIX_URL": "https://example.planfix.com", "PLANBRIDGE_API_KEYS": "k"})
+	env := withTestDB(t, map[string]string{"PLANFIX_URL": "https://example.planfix.com/webchat/api", "PLANFIX_TOKEN": "pf-token-secret-1",
+		"PLANFIX_PROVIDER_ID": "planbridge", "PLANFIX_CHAT_TOKEN": "chat-token-secret-0123456789", "PLANBRIDGE_API_KEYS": "k"})
+	base, banner := startServe(t, env)
 	if strings.Contains(banner, "SANDBOX") {
 		t.Errorf("sandbox despite PLANFIX_URL:\n%s", banner)
 	}
+	if !strings.Contains(banner, "Planfix chat URL: "+base+"/planfix/chat") {
+		t.Errorf("the start-up lines do not give the Planfix chat URL:\n%s", banner)
+	}
+	assertNoSecrets(t, []string{"pf-token-secret-1", "chat-token-secret-0123456789"}, banner)
 	code, body := postJSON(t, base+"/v1/actions/listCompanies", "k", `{}`)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "not_configured") || !strings.Contains(body, "PLANHAT_TOKEN") {
 		t.Errorf("listCompanies = %d %s", code, body)
 	}
+	// Planfix's door is served, behind the chat token.
+	code, b := send(t, http.MethodPost, base+"/planfix/chat", "application/x-www-form-urlencoded",
+		"cmd=newMessage&providerId=planbridge&chatId=c1&token=wrong&message=hi&messageId=1", nil)
+	if code != http.StatusUnauthorized || strings.TrimSpace(string(b)) != `{"error":"Invalid token"}` {
+		t.Errorf("POST /planfix/chat with a wrong token = %d %s", code, b)
+	}
+	code, b = send(t, http.MethodPost, base+"/planfix/chat", "application/x-www-form-urlencoded",
+		"cmd=newMessage&providerId=planbridge&chatId=c1&token=chat-token-secret-0123456789&message=hi&messageId=1", nil)
+	if code != http.StatusBadRequest {
+		t.Errorf("POST /planfix/chat for an unknown chat = %d %s", code, b)
+	}
+}
+
+// TestServePlanfixSettingsErrors checks that incomplete Planfix settings
+// stop serve with a message naming the setting, and never echo a secret.
+func TestServePlanfixSettingsErrors(t *testing.T) {
+	t.Parallel()
+	full := func(change map[string]string) map[string]string {
+		env := map[string]string{"PLANFIX_URL": "https://example.planfix.com/webchat/api", "PLANFIX_TOKEN": "pf-token-secret-1",
+			"PLANFIX_PROVIDER_ID": "planbridge", "PLANFIX_CHAT_TOKEN": "chat-token-secret-0123456789", "PLANBRIDGE_ADDR": "127.0.0.1:0"}
+		for k, v := range change {
+			if v == "" {
+				delete(env, k)
+			} else {
+				env[k] = v
+			}
+		}
+		return env
+	}
+	checkFlagErrors(t, []string{"pf-token-secret-1", "chat-token-secret-0123456789", "short-secret"}, []flagErrorCase{
+		{name: "no token", args: []string{"serve"}, env: full(map[string]string{"PLANFIX_TOKEN": ""}), wantCode: 1,
+			wantStderr: []string{"PLANFIX_TOKEN is empty", "Planfix's chat settings"}},
+		{name: "no provider", args: []string{"serve"}, env: full(map[string]string{"PLANFIX_PROVIDER_ID": ""}), wantCode: 1,
+			wantStderr: []string{"PLANFIX_PROVIDER_ID is empty"}},
+		{name: "tilde provider", args: []string{"serve"}, env: full(map[string]string{"PLANFIX_PROVIDER_ID": "a~b"}), wantCode: 1,
+			wantStderr: []string{"contains '~'"}},
+		{name: "short chat token", args: []string{"serve"}, env: full(map[string]string{"PLANFIX_CHAT_TOKEN": "short-secret"}), wantCode: 1,
+			wantStderr: []string{"PLANFIX_CHAT_TOKEN must be at least 16 characters", "openssl rand"}},
+		{name: "bad URL", args: []string{"serve"}, env: full(map[string]string{"PLANFIX_URL": "acme.planfix.com"}), wantCode: 1,
+			wantStderr: []string{"PLANFIX_URL (--planfix-url) is not an http(s) URL"}},
+		{name: "webhook without secret", args: []string{"serve"}, env: full(map[string]string{"PLANBRIDGE_HANDOFF_WEBHOOK_URL": "https://bot.example/hook"}), wantCode: 1,
+			wantStderr: []string{"PLANBRIDGE_HANDOFF_WEBHOOK_SECRET must be at least 16 characters"}},
+		{name: "settings without URL", args: []string{"serve"}, env: full(map[string]string{"PLANFIX_URL": ""}), wantCode: 1,
+			wantStderr: []string{"PLANFIX_CHAT_TOKEN, PLANFIX_PROVIDER_ID, PLANFIX_TOKEN set without PLANFIX_URL"}},
+	})
 }
 
 // bannerCurls returns the curl commands the sandbox banner prints, with
@@ -458,7 +509,7 @@ func TestServeBotpressTimeout(t *testing.T) {
 	emu.SetLatency(latency)
 	base, _ := startServe(t, map[string]string{
 		"PLANBRIDGE_BOTPRESS_SECRET": "door-secret-456", "PLANBRIDGE_BOTPRESS_TIMEOUT": "300ms",
-		"PLANBRIDGE_ALLOW_HOSTS": "127.0.0.1", "PLANFIX_URL": "https://example.planfix.com",
+		"PLANBRIDGE_ALLOW_HOSTS": "127.0.0.1", "PLANFIX_URL": "https://example.planfix.com", "PLANFIX_TOKEN": "pf-token-secret-1", "PLANFIX_PROVIDER_ID": "planbridge", "PLANFIX_CHAT_TOKEN": "chat-token-secret-0123456789",
 	})
 	cfg, _ := json.Marshal(map[string]string{"apiToken": emu.Token, "apiUrl": emu.URL})
 	header := actionHeader(cfg)
@@ -595,7 +646,7 @@ func TestServeStartupWarnings(t *testing.T) {
 		wantStdout []string
 		wantLog    []string
 	}{
-		{name: "Planfix only", env: map[string]string{"PLANFIX_URL": "https://example.planfix.com", "PLANBRIDGE_API_KEYS": "k"},
+		{name: "Planfix only", env: map[string]string{"PLANFIX_URL": "https://example.planfix.com", "PLANFIX_TOKEN": "pf-token-secret-1", "PLANFIX_PROVIDER_ID": "planbridge", "PLANFIX_CHAT_TOKEN": "chat-token-secret-0123456789", "PLANBRIDGE_API_KEYS": "k"},
 			wantStdout: []string{"planbridge: warning: no PLANHAT_TOKEN is set: REST calls of Planhat actions answer 503 not_configured"},
 			wantLog:    []string{`level=WARN msg="no PLANHAT_TOKEN`}},
 		{name: "sandbox with an API URL", env: map[string]string{"PLANHAT_API_URL": "https://api-eu.planhat.com"},

@@ -209,10 +209,20 @@ func installationHash(in store.HandoffInstallation) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// ServerInstallationID is the id of the server's own installation (the
+// PLANFIX_* settings): it depends on the Planfix account and provider only,
+// so changing the webhook URL or a secret keeps the open sessions.
+func ServerInstallationID(endpoint, providerID string) string {
+	return InstallationID(store.HandoffInstallation{Endpoint: endpoint, ProviderID: providerID, BotID: "server"})
+}
+
 // PutInstallation stores the installation's settings (when they changed
-// since this process last stored them) and returns it with its id set.
+// since this process last stored them) and returns it with its id set:
+// in.ID when given, InstallationID otherwise.
 func (e *Engine) PutInstallation(ctx context.Context, in store.HandoffInstallation) (store.HandoffInstallation, error) {
-	in.ID = InstallationID(in)
+	if in.ID == "" {
+		in.ID = InstallationID(in)
+	}
 	h := installationHash(in)
 	e.mu.Lock()
 	same := e.installed[in.ID] == h
@@ -383,6 +393,16 @@ func (e *Engine) StopSession(ctx context.Context, installation, conversationID, 
 	}
 	e.kick(installation, KindPlanfix)
 	return sess, nil
+}
+
+// Session returns an installation's session for a bot-side conversation,
+// or ErrNoSession.
+func (e *Engine) Session(ctx context.Context, installation, conversationID string) (store.HandoffSession, error) {
+	sess, err := e.st.HandoffSessionByConversation(ctx, installation, conversationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return sess, fmt.Errorf("%w: conversation %s has no hand-off", ErrNoSession, conversationID)
+	}
+	return sess, err
 }
 
 // StoppedNote tells the agent that the bot took the conversation back.

@@ -9,8 +9,9 @@ import (
 
 // OpenAPI builds the OpenAPI 3.1 document of the REST door from the
 // registry: one POST path per action, with the action's JSON Schemas as the
-// request and response bodies (3.1 uses JSON Schema 2020-12 as is).
-func OpenAPI(reg *actions.Registry, version string) ([]byte, error) {
+// request and response bodies (3.1 uses JSON Schema 2020-12 as is), plus
+// the paths of other doors (extra, by path), which replace none of them.
+func OpenAPI(reg *actions.Registry, version string, extra ...map[string]any) ([]byte, error) {
 	errorResponse := func(desc string) map[string]any {
 		return map[string]any{
 			"description": desc,
@@ -75,6 +76,13 @@ func OpenAPI(reg *actions.Registry, version string) ([]byte, error) {
 			op["x-destructive"] = true
 		}
 		paths["/v1/actions/"+a.Name] = map[string]any{"post": op}
+	}
+	for _, m := range extra {
+		for p, v := range m {
+			if _, dup := paths[p]; !dup {
+				paths[p] = v
+			}
+		}
 	}
 	doc := map[string]any{
 		"openapi":           "3.1.0",

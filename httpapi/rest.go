@@ -137,6 +137,9 @@ type RESTOptions struct {
 	Version string
 	// Logger receives the outcome of failed calls; nil discards.
 	Logger *slog.Logger
+	// Paths are OpenAPI path entries of the server's other doors (the
+	// hand-off's), so one document describes every route.
+	Paths []map[string]any
 }
 
 // RESTWording tells REST callers where settings live: on the server, in
@@ -165,7 +168,7 @@ func REST(opts RESTOptions) (Door, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	doc, err := OpenAPI(opts.Registry, opts.Version)
+	doc, err := OpenAPI(opts.Registry, opts.Version, opts.Paths...)
 	if err != nil {
 		return Door{}, err
 	}

@@ -54,6 +54,9 @@ type Door struct {
 	Hint string
 	// Routes are the door's patterns and handlers.
 	Routes []Route
+	// OpenAPIPaths are the OpenAPI entries of the routes, by path, for
+	// the server's one document (server.New hands them to the REST door).
+	OpenAPIPaths map[string]any
 }
 
 // Route is one pattern of a door.

@@ -109,7 +109,13 @@ func New(opts Options) (*httpapi.Server, error) {
 		return nil, fmt.Errorf("server: no door provides what %s needs (%s): give the server a store (Options.Planhat.Relay)", unmet[0].Name, unmet[0].Needs&^provided)
 	}
 
-	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: opts.Registry, Deps: opts.REST, Version: opts.Version, Logger: opts.Logger})
+	var paths []map[string]any
+	for _, d := range opts.Doors {
+		if d.OpenAPIPaths != nil {
+			paths = append(paths, d.OpenAPIPaths)
+		}
+	}
+	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: opts.Registry, Deps: opts.REST, Version: opts.Version, Logger: opts.Logger, Paths: paths})
 	if err != nil {
 		return nil, err
 	}
