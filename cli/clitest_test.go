@@ -21,7 +21,7 @@ import (
 
 // commandWait bounds every wait on a command started in-process; a healthy
 // command starts and stops in milliseconds, so hitting it means a hang.
-const commandWait = 10 * time.Second
+const commandWait = 30 * time.Second
 
 // lookupIn is the getenv a command sees: only the given variables, never the
 // test process's own environment.
