@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +16,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/planbridge/planbridge/actions"
@@ -25,6 +28,7 @@ import (
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/server"
+	"github.com/planbridge/planbridge/planfix/planfixemu"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/readcache"
@@ -83,6 +87,13 @@ type sandbox struct {
 	bp            *botpressemu.Server
 	bpServer      *http.Server
 	webhookSecret string
+
+	// The Planfix emulator the server's own Planfix settings point at,
+	// and the receiver standing in for a bot's hand-off webhook.
+	pf          *planfixemu.Server
+	pfServer    *http.Server
+	pfChatToken string
+	events      *sandboxWebhook
 }
 
 // sandboxSeed is how many demo companies the sandbox emulator starts with.
@@ -128,6 +139,89 @@ func (s *sandbox) startBotpress(integrationURL string, def *botpress.Definition,
 	return nil
 }
 
+// startPlanfix starts a Planfix emulator on loopback and points the
+// server's own Planfix settings at it, with the hand-off webhook at a
+// receiver on the same listener. The server's own settings rather than a
+// second Botpress emulator with the planfix integration: the REST door
+// needs nothing but curl to show a whole hand-off, and the Botpress path
+// is the same engine. The emulator learns the chat URL its agents reply
+// to once the server listens (setChatURL).
+func (s *sandbox) startPlanfix(f *planfixFlags, logger *slog.Logger) error {
+	emu := planfixemu.New(planfixemu.WithPlanfixToken("sandbox-pf-"+randomHex(12)), planfixemu.WithLogger(logger))
+	s.events = &sandboxWebhook{secret: "sandbox-hook-" + randomHex(12)}
+	mux := http.NewServeMux()
+	mux.Handle("/", emu.Handler())
+	mux.Handle(sandboxEventsPath, s.events)
+	srv, url, err := serveLoopback(mux, logger)
+	if err != nil {
+		return err
+	}
+	emu.URL = url
+	s.pf, s.pfServer, s.pfChatToken = emu, srv, "sandbox-chat-"+randomHex(12)
+	f.PlanfixURL, f.PlanfixToken, f.PlanfixProviderID, f.PlanfixChatToken = emu.Endpoint(), emu.PlanfixToken, planfixemu.DefaultProviderID, s.pfChatToken
+	f.WebhookURL, f.WebhookSecret = url+sandboxEventsPath, s.events.secret
+	return nil
+}
+
+// setChatURL tells the Planfix emulator where its agents' replies go.
+func (s *sandbox) setChatURL(u string) { s.pf.SetChat(u, s.pfChatToken) }
+
+// sandboxEventsPath is where the sandbox's stand-in for a bot's hand-off
+// webhook receives events (POST) and shows them (GET).
+const sandboxEventsPath = "/_sandbox/handoff-events"
+
+// sandboxWebhook is the bot's side of the REST hand-off in sandbox mode:
+// it checks each event's signature as a bot must, and keeps the accepted
+// ones for GET, so a newcomer sees what their bot would receive.
+type sandboxWebhook struct {
+	secret string
+	mu     sync.Mutex
+	events []json.RawMessage
+}
+
+// sandboxWebhookKeep bounds the events kept, so a long sandbox run does not grow.
+const sandboxWebhookKeep = 200
+
+func (h *sandboxWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		h.mu.Lock()
+		list := slices.Clone(h.events)
+		h.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if list == nil {
+			list = []json.RawMessage{} // [] rather than null, for scripts
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"events": list})
+	case http.MethodPost:
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if err := handoff.Verify(h.secret, r.Header.Get(handoff.HeaderTimestamp), r.Header.Get(handoff.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
+			// 401 is a 4xx, so the outbox keeps it as a dead letter rather
+			// than retrying a signature that will never match.
+			http.Error(w, "bad signature: "+err.Error(), http.StatusUnauthorized)
+			return
+		}
+		if !json.Valid(body) {
+			http.Error(w, "not JSON", http.StatusBadRequest)
+			return
+		}
+		h.mu.Lock()
+		h.events = append(h.events, body)
+		if len(h.events) > sandboxWebhookKeep {
+			h.events = slices.Delete(h.events, 0, len(h.events)-sandboxWebhookKeep)
+		}
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "use GET to see the events, POST to deliver one", http.StatusMethodNotAllowed)
+	}
+}
+
 // serveLoopback serves h on a free 127.0.0.1 port in the background and
 // returns the server, for shutting it down, and its base URL.
 func serveLoopback(h http.Handler, logger *slog.Logger) (*http.Server, string, error) {
@@ -147,6 +241,9 @@ func (s *sandbox) close() {
 	defer cancel()
 	if s.bpServer != nil {
 		_ = s.bpServer.Shutdown(ctx)
+	}
+	if s.pfServer != nil {
+		_ = s.pfServer.Shutdown(ctx)
 	}
 	_ = s.server.Shutdown(ctx)
 }
@@ -212,6 +309,12 @@ func (c *serveCmd) Run(env *Env) error {
 			return err
 		}
 		defer sb.close()
+		if err := sb.startPlanfix(&c.planfixFlags, logger); err != nil {
+			return err
+		}
+		if serverInst, hasPlanfix, err = c.planfixFlags.installation(); err != nil {
+			return fmt.Errorf("sandbox: the Planfix emulator's settings: %w", err)
+		}
 	}
 	apiKeys := c.APIKeys
 	generatedKey := ""
@@ -282,6 +385,11 @@ func (c *serveCmd) Run(env *Env) error {
 	pfPolicy := integrations.HostPolicy{Suffixes: integrations.PlanfixSuffixes, Extra: integrations.ParseAllowHosts(c.AllowHosts),
 		TrustedOrigins: trustedOrigins(serverInst.Endpoint)}
 	hand := &handoff.Options{PlanfixHTTPClient: pfPolicy.HTTPClient(nil), CheckURL: func(u string) error { _, err := pfPolicy.CheckURL(u); return err }}
+	if sb != nil {
+		// A newcomer who completes the task sees the session stop in
+		// seconds, not after the default poll interval.
+		hand.PollInterval = time.Second
+	}
 	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, ReadCache: cache, Policy: policy, Metrics: metrics, Logger: logger, Handoff: hand})
 	if err != nil {
 		return err
@@ -332,6 +440,9 @@ func (c *serveCmd) Run(env *Env) error {
 		runtime.BaseURL, runtime.Token = sb.bp.URL, sb.bp.Token
 	}
 	dur.Handoff.SetRuntime(runtime)
+	if sb != nil {
+		sb.setChatURL(base + httpapi.PlanfixChatPath)
+	}
 	doors := []httpapi.Door{httpapi.AdminDoor(st, httpapi.AdminOptions{Logger: logger})}
 	if hasPlanfix {
 		if serverInst, err = dur.Handoff.PutInstallation(env.Ctx, serverInst); err != nil {
@@ -402,7 +513,7 @@ func (c *serveCmd) Run(env *Env) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "planbridge %s listening on %s\n", Version, base)
 	}
-	if hasPlanfix {
+	if hasPlanfix && sb == nil {
 		fmt.Fprintf(env.Stdout, "planbridge: Planfix chat URL: %s%s (enter it, with PLANFIX_CHAT_TOKEN as the token, in Planfix's chat settings; behind a proxy use its public address)\n", base, httpapi.PlanfixChatPath)
 		logger.Info("planfix chat enabled", "path", httpapi.PlanfixChatPath, "provider_id", serverInst.ProviderID, "webhook", serverInst.WebhookURL != "")
 		if serverInst.WebhookURL == "" {
@@ -477,8 +588,9 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
 ================================================================================
   planbridge %s — SANDBOX MODE
   No PLANHAT_TOKEN and no PLANFIX_URL are set, so planbridge runs against its
-  built-in Planhat emulator (%d seeded demo companies, in memory, on loopback).
-  Nothing reaches the real Planhat. Set PLANHAT_TOKEN to leave sandbox mode.
+  built-in emulators of Planhat (%d seeded demo companies) and Planfix, in
+  memory, on loopback. Nothing reaches the real Planhat or Planfix. Set
+  PLANHAT_TOKEN or PLANFIX_URL to leave sandbox mode.
 
   planbridge:          %s
   Planhat emulator:    %s   (token %s, tenant %s)
@@ -518,6 +630,31 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
     curl -s -H 'Content-Type: application/json' -d '{"_id":"c1","name":"Acme"}' \
       %s/%s/company/updated
 `, sb.bp.URL, sb.bp.URL, sb.bp.URL, sb.bp.WebhookURL(), sb.webhookSecret)
+	}
+	if sb.pf != nil {
+		// The start line's answer names the session and the chat; the
+		// lines after it read both from the shell, one assignment away.
+		fmt.Fprintf(&w, `
+  Planfix emulator:    %s   (the server's PLANFIX_* settings point at it; tasks at
+                       %s/_emulator/tasks; your bot's webhook receiver at %s)
+  Hand a chat to a person (the REST hand-off door; the emulator plays the agent):
+    curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
+      -d '{"user":{"id":"u-1","name":"Ann Lee","email":"ann@acme.test"},"title":"Refund for order 42","history":[{"author":"user","text":"I want a refund."},{"author":"bot","text":"Let me get you a person."}]}' \
+      %s/v1/handoffs
+  then put the sessionId and chatId of its answer in the shell:
+    SESSION=<sessionId> CHAT=<chatId>
+  The user writes again (it lands in the Planfix task, after the history):
+    curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
+      -d '{"messageId":"m-1","text":"It was order 42."}' %s/v1/handoffs/$SESSION/messages
+  The agent replies in Planfix (your bot's webhook gets it, signed):
+    curl -s -H 'Content-Type: application/json' -d '{"chatId":"'"$CHAT"'","message":"Your refund is on its way."}' \
+      %s/_emulator/reply
+  See what the webhook received (agentMessage, then assigned):
+    curl -s %s%s
+  The agent completes the task; within seconds the session is stopped (stopReason agent):
+    curl -s -H 'Content-Type: application/json' -d '{"chatId":"'"$CHAT"'"}' %s/_emulator/close-task
+    curl -s -H "Authorization: Bearer %s" %s/v1/handoffs/$SESSION
+`, sb.pf.URL, sb.pf.URL, sb.pf.URL+sandboxEventsPath, key, base, key, base, sb.pf.URL, sb.pf.URL, sandboxEventsPath, sb.pf.URL, key, base)
 	}
 	fmt.Fprintln(&w, "================================================================================")
 	_, _ = io.WriteString(out, w.String())

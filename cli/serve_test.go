@@ -422,15 +422,35 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 	t.Parallel()
 	_, banner := startServe(t, map[string]string{})
 	cmds := bannerCurls(banner)
-	wants := []struct{ path, answer string }{
-		{"/v1/actions/listCompanies", `"companies"`},
-		{"/v1/actions/logConversation", `"queued":true`},
-		{"/_emulator/call", `"output"`},
-		{"/company/updated", `"companyUpdated"`},
+	// The hand-off lines run in order, as a newcomer pastes them: the
+	// start's answer fills SESSION and CHAT as the banner's assignment
+	// line asks, and the lines that wait on delivery or on the task poll
+	// are retried for a few seconds, as a newcomer would look again.
+	wants := []struct {
+		path   string
+		code   int
+		answer string
+		wait   bool
+	}{
+		{"/v1/actions/listCompanies", http.StatusOK, `"companies"`, false},
+		{"/v1/actions/logConversation", http.StatusOK, `"queued":true`, false},
+		{"/_emulator/call", http.StatusOK, `"output"`, false},
+		{"/company/updated", http.StatusOK, `"companyUpdated"`, false},
+		{"/v1/handoffs", http.StatusCreated, `"state":"open"`, false},
+		{"/messages", http.StatusAccepted, `"state":"open"`, false},
+		// The reply waits for the start's delivery to open the chat in Planfix.
+		{"/_emulator/reply", http.StatusOK, `"chatId"`, true},
+		{"/_sandbox/handoff-events", http.StatusOK, `"type":"assigned"`, true},
+		{"/_emulator/close-task", http.StatusOK, `"active": false`, false},
+		{"/v1/handoffs/$SESSION", http.StatusOK, `"stopReason":"agent"`, true},
 	}
 	if len(cmds) != len(wants) {
 		t.Fatalf("banner prints %d curl commands, want %d:\n%s", len(cmds), len(wants), banner)
 	}
+	if !strings.Contains(banner, "SESSION=<sessionId> CHAT=<chatId>") {
+		t.Errorf("the banner does not say to keep the session and chat ids:\n%s", banner)
+	}
+	shell := map[string]string{}
 	for i, cmd := range cmds {
 		if !strings.Contains(cmd, wants[i].path) {
 			t.Errorf("curl %d = %s, want one for %s", i, cmd, wants[i].path)
@@ -439,13 +459,39 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 		if strings.Contains(cmd, "<") {
 			t.Errorf("curl %d still has a placeholder: %s", i, cmd)
 		}
-		code, body := runCurl(t, cmd, nil)
-		if code != http.StatusOK || !strings.Contains(body, wants[i].answer) {
-			t.Errorf("%s\n= %d %s", cmd, code, body)
+		var code int
+		var body string
+		for try := 0; try < 100; try++ {
+			code, body = runCurl(t, cmd, lookupIn(shell))
+			if !wants[i].wait || code == wants[i].code && strings.Contains(body, wants[i].answer) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		if wants[i].path == "/_emulator/call" && !strings.Contains(body, `"status":200`) {
-			t.Errorf("the emulated Botpress call failed: %s", body)
+		if code != wants[i].code || !strings.Contains(body, wants[i].answer) {
+			t.Errorf("%s\n= %d %s, want %d with %s", cmd, code, body, wants[i].code, wants[i].answer)
 		}
+		switch wants[i].path {
+		case "/_emulator/call":
+			if !strings.Contains(body, `"status":200`) {
+				t.Errorf("the emulated Botpress call failed: %s", body)
+			}
+		case "/v1/handoffs":
+			var started struct{ SessionID, ChatID string }
+			if err := json.Unmarshal([]byte(body), &started); err != nil || started.SessionID == "" || started.ChatID == "" {
+				t.Fatalf("the hand-off's answer lacks sessionId or chatId: %s", body)
+			}
+			shell["SESSION"], shell["CHAT"] = started.SessionID, started.ChatID
+		case "/_sandbox/handoff-events":
+			if !strings.Contains(body, `"type":"agentMessage"`) || !strings.Contains(body, "Your refund is on its way.") {
+				t.Errorf("the webhook did not get the agent's reply: %s", body)
+			}
+		}
+	}
+	// The user's message reached the Planfix task after the history.
+	if code, body := get(t, regexp.MustCompile(`Planfix emulator:\s+(\S+)`).FindStringSubmatch(banner)[1]+"/_emulator/tasks"); code != http.StatusOK ||
+		!strings.Contains(body, "It was order 42.") || !strings.Contains(body, "I want a refund.") {
+		t.Errorf("the Planfix task lacks the conversation: %d %s", code, body)
 	}
 
 	// The command-line lines run as printed too, in order, the export line

@@ -162,7 +162,7 @@ func (e *Engine) deliverAgentMessage(ctx context.Context, in store.HandoffInstal
 	}
 	agent, err := e.agentUser(ctx, in, client, msg)
 	if err != nil {
-		return botpressResult(err)
+		return e.refusedResult(ctx, in, sess, msg, err)
 	}
 	key := msg.MessageID
 	if key == "" {
@@ -180,11 +180,7 @@ func (e *Engine) deliverAgentMessage(ctx context.Context, in store.HandoffInstal
 			DiscriminateByTags: []string{TagPlanfixMessageID},
 		})
 		if err != nil {
-			r := botpressResult(err)
-			if r.Verdict == outbox.Fail {
-				e.reportStatus(ctx, in.ID, sess.ChatID, msg.MessageID, planfix.StatusError, "Botpress refused the message: "+err.Error())
-			}
-			return r
+			return e.refusedResult(ctx, in, sess, msg, err)
 		}
 		if firstID == "" {
 			firstID = m.ID
@@ -200,6 +196,19 @@ func (e *Engine) deliverAgentMessage(ctx context.Context, in store.HandoffInstal
 	}
 	e.reportStatus(ctx, in.ID, sess.ChatID, msg.MessageID, planfix.StatusSent, "")
 	return outbox.Result{Verdict: outbox.Delivered}
+}
+
+// refusedResult classifies a failed Runtime call of an agent's reply and,
+// when it will never succeed (a 4xx other than auth or rate limits), tells
+// the agent in Planfix with messageStatus error and the reason: whichever
+// call Botpress refused (the agent's user or the message), the user will
+// not see the reply, and only Planfix can say so to the agent.
+func (e *Engine) refusedResult(ctx context.Context, in store.HandoffInstallation, sess store.HandoffSession, msg *planfix.InboundMessage, err error) outbox.Result {
+	r := botpressResult(err)
+	if r.Verdict == outbox.Fail {
+		e.reportStatus(ctx, in.ID, sess.ChatID, msg.MessageID, planfix.StatusError, "Botpress refused the message: "+err.Error())
+	}
+	return r
 }
 
 // statusReport is a messageStatus waiting to be queued.
