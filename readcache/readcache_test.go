@@ -111,28 +111,39 @@ func TestTTL(t *testing.T) {
 
 func TestInvalidation(t *testing.T) {
 	tests := []struct {
-		name   string
-		change func(t *testing.T, f *fixture, id string)
+		name      string
+		published int // invalidations handed to OnInvalidate for the other replicas
+		change    func(t *testing.T, f *fixture, id string)
 	}{
-		{"a write through planbridge", func(t *testing.T, f *fixture, id string) {
+		{"a write through planbridge", 1, func(t *testing.T, f *fixture, id string) {
 			if _, err := f.c.Companies().Update(t.Context(), planhat.ID(id), planhat.Company{Name: "Acme 2"}); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"a bulk upsert through planbridge", func(t *testing.T, f *fixture, id string) {
+		{"a bulk upsert through planbridge", 1, func(t *testing.T, f *fixture, id string) {
 			if _, err := f.c.Companies().BulkUpsert(t.Context(), []planhat.Company{{ID: id, Name: "Acme 2"}}); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"a webhook", func(t *testing.T, f *fixture, id string) {
+		{"a webhook", 1, func(t *testing.T, f *fixture, id string) {
 			f.rename(t, id, "Acme 2")
-			f.cache.Invalidate(f.scope, "companies")
+			f.cache.InvalidateRecord(f.scope, "companies", id)
+		}},
+		{"another replica's invalidation", 0, func(t *testing.T, f *fixture, id string) {
+			f.rename(t, id, "Acme 2")
+			f.cache.Apply(readcache.Invalidation{Scope: f.scope, Model: "companies"})
+		}},
+		{"forgetting everything", 0, func(t *testing.T, f *fixture, id string) {
+			f.rename(t, id, "Acme 2")
+			f.cache.InvalidateAll()
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newFixture(t, readcache.Options{TTL: time.Hour})
+				var published []readcache.Invalidation
+				f.cache.OnInvalidate(func(inv readcache.Invalidation) { published = append(published, inv) })
 				id := f.srv.Insert("companies", map[string]any{"name": "Acme"})
 				before := f.name(t, id)
 				tt.change(t, f, id)
@@ -142,6 +153,16 @@ func TestInvalidation(t *testing.T) {
 				}
 				if got := f.cache.Stats().Invalidations; got != 1 {
 					t.Errorf("%d invalidations, want 1", got)
+				}
+				// What happened here is published for the other replicas; what came from
+				// them (Apply) or only forgets locally (InvalidateAll) is not.
+				if len(published) != tt.published {
+					t.Errorf("published %v, want %d invalidations", published, tt.published)
+				}
+				for _, inv := range published {
+					if inv.Scope != f.scope || inv.Model != "companies" {
+						t.Errorf("published %+v, want scope %s, model companies", inv, f.scope)
+					}
 				}
 			})
 		})
