@@ -260,6 +260,7 @@ func (v *view) Read(ctx context.Context, r planhat.CachedRead, fetch func(contex
 			c.startLocked(ctx, key, genKey, gen, ttl, fetch)
 			c.mu.Unlock()
 			c.staleSWR.Add(1)
+			noteStale(ctx, now.Sub(e.storedAt), StaleRevalidating)
 			return e.answer, nil
 		}
 	}
@@ -287,6 +288,7 @@ func (v *view) Read(ctx context.Context, r planhat.CachedRead, fetch func(contex
 		c.mu.Unlock()
 		if still {
 			c.staleRL.Add(1)
+			noteStale(ctx, time.Since(e.storedAt), StaleRateLimited)
 			return e.answer, nil
 		}
 	}

@@ -240,13 +240,19 @@ func TestStaleIfRateLimited(t *testing.T) {
 				}
 				time.Sleep(time.Minute)
 				f.srv.FailNext(1, http.StatusTooManyRequests)
-				co, err := f.c.Companies().Get(t.Context(), planhat.ID(id))
+				ctx, note := readcache.NoteStale(t.Context())
+				co, err := f.c.Companies().Get(ctx, planhat.ID(id))
 				if tt.wantStale {
 					if err != nil || co.Name != "Acme" {
 						t.Errorf("got %q, %v; want the stale Acme", co.Name, err)
 					}
 				} else if !errors.Is(err, planhat.ErrRateLimited) {
 					t.Errorf("err = %v, want the rate limit", err)
+				}
+				// The caller is told: the answer is a minute old, served for the rate limit.
+				age, reason, stale := note.Stale()
+				if stale != tt.wantStale || (stale && (age != time.Minute || reason != readcache.StaleRateLimited)) {
+					t.Errorf("note = %v, %q, %t; want stale %t (a minute old, rate-limited)", age, reason, stale, tt.wantStale)
 				}
 				if got, want := f.cache.Stats().StaleRateLimited, map[bool]uint64{true: 1}[tt.wantStale]; got != want {
 					t.Errorf("StaleRateLimited = %d, want %d", got, want)
@@ -263,7 +269,15 @@ func TestStaleWhileRevalidate(t *testing.T) {
 		f.name(t, id)
 		f.rename(t, id, "Acme 2")
 		time.Sleep(40 * time.Second)
-		stale := f.name(t, id) // served at once, refreshed behind
+		ctx, note := readcache.NoteStale(t.Context())
+		co, err := f.c.Companies().Get(ctx, planhat.ID(id)) // served at once, refreshed behind
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale := co.Name
+		if age, reason, ok := note.Stale(); !ok || age != 40*time.Second || reason != readcache.StaleRevalidating {
+			t.Errorf("note = %v, %q, %t; want 40s, revalidating", age, reason, ok)
+		}
 		synctest.Wait()
 		fresh := f.name(t, id)
 		if diff := cmp.Diff([]string{"Acme", "Acme 2"}, []string{stale, fresh}); diff != "" {
