@@ -97,7 +97,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		},
 	})
 	var schema string
-	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(current_schema(), '')").Scan(&schema); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("pgstore: reading the current schema: %w", err)
 	}
