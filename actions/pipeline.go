@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"time"
+
+	"github.com/planbridge/planbridge/readcache"
 )
 
 // Invocation is one call of an action through a door: everything the
@@ -118,6 +120,7 @@ func (r *Registry) Unmet(provided Need) []*Action {
 // returns the output JSON and a nil *Error.
 func (r *Registry) Invoke(ctx context.Context, inv Invocation) (json.RawMessage, *Error) {
 	start := time.Now()
+	ctx, stale := readcache.NoteStale(ctx)
 	out, err := r.invoke(ctx, inv)
 	var e *Error
 	if err != nil {
@@ -135,6 +138,14 @@ func (r *Registry) Invoke(ctx context.Context, inv Invocation) (json.RawMessage,
 			logger = inv.Logger
 		}
 		logOutcome(ctx, logger, inv, e)
+	} else if age, reason, ok := stale.Stale(); ok && (logger != nil || inv.Logger != nil) {
+		// The answer is a valid one, only old: the caller's door may say so (REST sets
+		// Planbridge-Cache), and the operator sees how often the budget forces it.
+		if inv.Logger != nil {
+			logger = inv.Logger
+		}
+		logger.InfoContext(ctx, "action answered from a stale cache", "door", inv.Door, "action", inv.Action,
+			"age_s", int(age.Seconds()), "reason", reason)
 	}
 	return out, e
 }

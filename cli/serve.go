@@ -372,6 +372,15 @@ func (c *serveCmd) Run(env *Env) error {
 	if st.Dialect() == "postgres" {
 		// Replicas on one database draw each token's budget from one shared bucket.
 		limiters.Share(server.SharedBudget(st))
+		// And forget what another replica's write or webhook made obsolete.
+		if n, ok := st.(server.Notifier); ok && cache != nil {
+			shareCtx, stopSharing := context.WithCancel(env.Ctx)
+			sharing := server.ShareInvalidations(shareCtx, cache, n, logger)
+			defer func() {
+				stopSharing()
+				<-sharing
+			}()
+		}
 	}
 	policy := integrations.HostPolicy{Suffixes: []string{".planhat.com"}, Extra: integrations.ParseAllowHosts(c.AllowHosts),
 		TrustedOrigins: trustedOrigins(defaultAPIURL, flags.PlanhatAnalyticsURL)}

@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/internal/roundtrip"
+	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/readcache"
 )
 
 // postWebhook plays a Planhat automation posting to the installation's
@@ -134,5 +137,50 @@ func TestWebhookDisabledWithoutSecret(t *testing.T) {
 	}
 	if resp.Status != http.StatusForbidden || !strings.Contains(string(resp.Body), "Webhook Secret") {
 		t.Errorf("answer = %d %s", resp.Status, resp.Body)
+	}
+}
+
+// TestWebhookInvalidatesReadCache follows a Planhat change into the bot through the
+// Botpress door: a company read is cached, the record changes in Planhat behind
+// planbridge's back, and the automation webhook announcing it makes the next read go to
+// Planhat and answer the new value.
+func TestWebhookInvalidatesReadCache(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, path string
+		body       func(id string) string
+	}{
+		{"model in path", "/" + webhookSecret + "/company/updated", func(id string) string { return `{"_id":"` + id + `"}` }},
+		{"model in body", "/" + webhookSecret, func(id string) string {
+			return `{"model":"company","action":"updated","data":{"_id":"` + id + `"}}`
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStack(t, withReadCache(readcache.New(readcache.Options{TTL: time.Hour})))
+			id := s.firstID(t, "companies")
+			gets := func() int { return s.planhat.Stats().ByRoute["GET /companies/{id}"] }
+			name := func() any { return s.output(t, "getCompany", map[string]any{"id": id})["name"] }
+
+			before := name()
+			if again := name(); again != before || gets() != 1 {
+				t.Fatalf("second read answered %v with %d GETs, want %v from the cache (1 GET)", again, gets(), before)
+			}
+			if _, err := s.phClient.Companies().Update(t.Context(), planhat.ID(id), planhat.Company{Name: "Renamed in Planhat"}); err != nil {
+				t.Fatal(err)
+			}
+			if stale := name(); stale != before {
+				t.Fatalf("before the webhook the cache answered %v, want the cached %v", stale, before)
+			}
+			if status, body := s.postWebhook(t, tt.path, nil, tt.body(id)); status != http.StatusOK {
+				t.Fatalf("webhook answered %d: %s", status, body)
+			}
+			if got := name(); got != "Renamed in Planhat" {
+				t.Errorf("after the webhook getCompany answered %v, want Renamed in Planhat", got)
+			}
+			if gets() != 2 {
+				t.Errorf("the emulator counted %d GETs of the company, want 2 (the first read and the one after the webhook)", gets())
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/planbridge/planbridge/actions"
+	"github.com/planbridge/planbridge/readcache"
 )
 
 // ErrBody is wrapped by every REST body refusal; the decoding functions
@@ -153,6 +154,11 @@ var RESTWording = actions.Wording{
 	Operator:    "the server's operator with the request id",
 }
 
+// CacheHeader marks a REST answer the read cache served past its time to live, as
+// "stale; age=SECONDS; reason=rate-limited" (the budget or Planhat refused the refresh) or
+// "reason=revalidating" (stale-while-revalidate); fresh answers carry no such header.
+const CacheHeader = "Planbridge-Cache"
+
 // REST builds the REST door: POST /v1/actions/{name}, GET /v1/actions
 // (both behind the API keys) and GET /openapi.json.
 func REST(opts RESTOptions) (Door, error) {
@@ -234,10 +240,15 @@ func (d *restDoor) call(w http.ResponseWriter, r *http.Request) {
 		}
 		inv.Input = input
 	}
-	out, failure := d.opts.Registry.Invoke(r.Context(), inv)
+	ctx, stale := readcache.NoteStale(r.Context())
+	out, failure := d.opts.Registry.Invoke(ctx, inv)
 	if failure != nil {
 		writeActionError(w, r, failure)
 		return
+	}
+	if age, reason, ok := stale.Stale(); ok {
+		// Said beside the output, whose schema a stale answer shares.
+		w.Header().Set(CacheHeader, fmt.Sprintf("stale; age=%d; reason=%s", int(age.Seconds()), reason))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)

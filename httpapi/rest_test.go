@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,9 +14,11 @@ import (
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/roundtrip"
+	"github.com/planbridge/planbridge/internal/syncbuffer"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
+	"github.com/planbridge/planbridge/readcache"
 )
 
 const testKey = "test-api-key-0123456789"
@@ -27,24 +30,32 @@ type restEnv struct {
 	reg     *actions.Registry
 }
 
-func newRESTEnv(t *testing.T) *restEnv {
+// newRESTEnv serves the REST door over the emulator; the options change the door's
+// Planhat client and its own.
+func newRESTEnv(t *testing.T, mutate ...func(*planhat.Options, *httpapi.RESTOptions)) *restEnv {
 	t.Helper()
 	emu := planhattest.NewServer(t, planhatemu.WithSeed(3), planhatemu.WithRateLimit(0, 0))
 	metrics := httpapi.NewMetrics()
-	client, err := planhat.NewClient(planhat.Options{
+	po := planhat.Options{
 		Token: emu.Token, BaseURL: emu.URL, AnalyticsURL: emu.AnalyticsURL, TenantToken: emu.Tenant,
 		HTTPClient: &http.Client{Transport: metrics.PlanhatTransport(nil, integrations.TokenFingerprint(emu.Token))},
 		RateLimit:  &planhat.RateLimit{Requests: 100000, Window: time.Second, PerSecond: 100000},
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	reg, err := actions.PlanhatRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}
+	ro := httpapi.RESTOptions{Registry: reg, MaxBodyBytes: 4096, Version: "test"}
+	for _, m := range mutate {
+		m(&po, &ro)
+	}
+	client, err := planhat.NewClient(po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Deps = actions.Deps{Planhat: client}
 	reg.Observe(metrics.ActionObserver())
-	rest, err := httpapi.REST(httpapi.RESTOptions{Registry: reg, Deps: actions.Deps{Planhat: client}, MaxBodyBytes: 4096, Version: "test"})
+	rest, err := httpapi.REST(ro)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,5 +337,56 @@ func TestReadyzDrains(t *testing.T) {
 	srv.ServeHTTP(rec, req)
 	if rec.Code != 401 || !strings.Contains(rec.Body.String(), "PLANBRIDGE_API_KEYS") {
 		t.Errorf("no-keys call = %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestRESTMarksStaleAnswers reads a company through a read cache whose TTL has passed
+// while Planhat answers 429: the old answer comes back, unchanged in shape, with a
+// Planbridge-Cache header saying it is stale, and the log says so too. A fresh answer
+// carries no header.
+func TestRESTMarksStaleAnswers(t *testing.T) {
+	tests := []struct {
+		name       string
+		rateLimit  bool
+		wantHeader string // its prefix; "" means none
+	}{
+		{"fresh answer", false, ""},
+		{"stale on a rate limit", true, "stale; age=0; reason=rate-limited"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs syncbuffer.Buffer
+			cache := readcache.New(readcache.Options{TTL: 20 * time.Millisecond, StaleIfRateLimited: time.Minute})
+			e := newRESTEnv(t, func(po *planhat.Options, ro *httpapi.RESTOptions) {
+				po.ReadCache = cache.For(readcache.Scope(po.Token, po.BaseURL))
+				po.Retry = &planhat.RetryPolicy{MaxRetries: 0}
+				ro.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			id, _ := e.planhat.Objects("companies")[0]["_id"].(string)
+			call := func() result {
+				return e.do(t, "POST", "/v1/actions/getCompany", "Bearer "+testKey, "application/json", `{"id":"`+id+`"}`)
+			}
+			first := call()
+			time.Sleep(40 * time.Millisecond)
+			if tt.rateLimit {
+				e.planhat.FailNext(1, http.StatusTooManyRequests)
+			}
+			second := call()
+			if first.status != 200 || second.status != 200 {
+				t.Fatalf("statuses %d, %d, want 200s: %s", first.status, second.status, second.body)
+			}
+			if string(first.body) != string(second.body) && tt.rateLimit {
+				t.Errorf("the stale answer differs from the cached one:\n%s\n%s", first.body, second.body)
+			}
+			if got := first.header.Get(httpapi.CacheHeader); got != "" {
+				t.Errorf("first answer %s = %q, want none", httpapi.CacheHeader, got)
+			}
+			if got := second.header.Get(httpapi.CacheHeader); got != tt.wantHeader {
+				t.Errorf("second answer %s = %q, want %q", httpapi.CacheHeader, got, tt.wantHeader)
+			}
+			if logged := strings.Contains(logs.String(), "action answered from a stale cache"); logged != tt.rateLimit {
+				t.Errorf("logged the stale answer: %t, want %t:\n%s", logged, tt.rateLimit, logs.String())
+			}
+		})
 	}
 }

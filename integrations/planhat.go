@@ -508,7 +508,8 @@ func (p *Planhat) WebhookReceived(ctx context.Context, req *botpress.Request, pa
 }
 
 // invalidate forgets the cached reads of every model a webhook reports a change of, before
-// the bot hears of it, so a bot reacting to the event reads the new record.
+// the bot hears of it, so a bot reacting to the event reads the new record; on PostgreSQL
+// the other replicas forget them too (see server.ShareInvalidations).
 func (p *Planhat) invalidate(cfg PlanhatConfig, emits []planhatEmit) {
 	if p.opts.ReadCache == nil {
 		return
@@ -520,11 +521,11 @@ func (p *Planhat) invalidate(cfg PlanhatConfig, emits []planhatEmit) {
 	scope := readcache.Scope(r.cfg.APIToken, r.apiURL)
 	for _, e := range emits {
 		if m, ok := planhat.ModelByName(normalizeName(e.Payload.Model)); ok {
-			p.opts.ReadCache.Invalidate(scope, m.Path)
+			p.opts.ReadCache.InvalidateRecord(scope, m.Path, e.Payload.ObjectID)
 		} else if e.Type != GenericPlanhatEvent {
 			// A typed event of a model the client has no table entry for (tickets are
 			// conversations): forget conversations, the model they are read through.
-			p.opts.ReadCache.Invalidate(scope, planhat.ModelConversation.Path)
+			p.opts.ReadCache.InvalidateRecord(scope, planhat.ModelConversation.Path, e.Payload.ObjectID)
 		}
 	}
 }

@@ -5,8 +5,8 @@
 // A Cache is bounded in bytes, not entries. Each model has its time to live; a not-found
 // answer is kept too, for a shorter time. Identical reads in flight share one Planhat call.
 // A write through planbridge forgets every cached read of the model it touched, as does
-// Invalidate (Planhat's automation webhooks); Invalidated hands those invalidations to other
-// replicas. When Planhat (or the budget) refuses a read with a rate limit, the last answer
+// Invalidate (Planhat's automation webhooks); OnInvalidate hands both to other replicas,
+// which apply them with Apply. When Planhat (or the budget) refuses a read with a rate limit, the last answer
 // is served instead for a while (stale-if-rate-limited); optionally an expired answer is
 // served while it is refreshed (stale-while-revalidate).
 //
@@ -109,10 +109,11 @@ type Cache struct {
 	lru     *list.List // front = most recently used; values are *entry
 	entries map[string]*list.Element
 	gens    map[string]uint64 // scope + "\x00" + model -> generation
+	epoch   uint64            // added to every generation: bumped by InvalidateAll
 	flights map[string]*flight
 	bytes   int64
 
-	onInvalidate atomic.Pointer[func(scope, model string)]
+	onInvalidate atomic.Pointer[func(Invalidation)]
 
 	hits, negHits, misses, coalesced, staleRL, staleSWR, evictions, invalidations atomic.Uint64
 }
@@ -162,15 +163,47 @@ func (c *Cache) For(scope string) planhat.ReadCache {
 	return &view{c: c, scope: scope}
 }
 
-// OnInvalidate makes every invalidation of a write through this process call f (for
-// LISTEN/NOTIFY to other replicas); invalidations arriving through Invalidate do not.
-func (c *Cache) OnInvalidate(f func(scope, model string)) { c.onInvalidate.Store(&f) }
+// Invalidation names what a write or a webhook made obsolete: every cached read of Model
+// (an API path segment such as "companies") in Scope (see Scope: a fingerprint, never the
+// token). ID is the record's when known; the cache forgets the whole model regardless,
+// because lists and finds may hold the record too.
+type Invalidation struct {
+	Scope, Model, ID string
+}
+
+// OnInvalidate makes every invalidation made in this process, by a write or by Invalidate,
+// call f (for LISTEN/NOTIFY to other replicas); invalidations received through Apply do
+// not, so a replica never echoes another's.
+func (c *Cache) OnInvalidate(f func(Invalidation)) { c.onInvalidate.Store(&f) }
 
 // Invalidate forgets every cached read of model (an API path segment such as "companies")
-// in scope, as after a webhook saying such a record changed.
-func (c *Cache) Invalidate(scope, model string) {
+// in scope, as after a webhook saying such a record changed, and tells OnInvalidate.
+func (c *Cache) Invalidate(scope, model string) { c.InvalidateRecord(scope, model, "") }
+
+// InvalidateRecord is Invalidate naming the record that changed, for the other replicas'
+// logs.
+func (c *Cache) InvalidateRecord(scope, model, id string) {
+	inv := Invalidation{Scope: scope, Model: model, ID: id}
+	c.Apply(inv)
+	if f := c.onInvalidate.Load(); f != nil {
+		(*f)(inv)
+	}
+}
+
+// Apply forgets what inv names without telling OnInvalidate: for invalidations another
+// replica published.
+func (c *Cache) Apply(inv Invalidation) {
 	c.mu.Lock()
-	c.gens[scope+"\x00"+model]++
+	c.gens[inv.Scope+"\x00"+inv.Model]++
+	c.mu.Unlock()
+	c.invalidations.Add(1)
+}
+
+// InvalidateAll forgets every cached read, such as after invalidations from other replicas
+// may have been missed (the connection carrying them dropped).
+func (c *Cache) InvalidateAll() {
+	c.mu.Lock()
+	c.epoch++
 	c.mu.Unlock()
 	c.invalidations.Add(1)
 }
@@ -198,12 +231,7 @@ type view struct {
 	scope string
 }
 
-func (v *view) Wrote(model string) {
-	v.c.Invalidate(v.scope, model)
-	if f := v.c.onInvalidate.Load(); f != nil {
-		(*f)(v.scope, model)
-	}
-}
+func (v *view) Wrote(model string) { v.c.Invalidate(v.scope, model) }
 
 func (v *view) Read(ctx context.Context, r planhat.CachedRead, fetch func(context.Context) (*planhat.CachedAnswer, error)) (*planhat.CachedAnswer, error) {
 	c := v.c
@@ -216,7 +244,7 @@ func (v *view) Read(ctx context.Context, r planhat.CachedRead, fetch func(contex
 	now := time.Now()
 
 	c.mu.Lock()
-	gen := c.gens[genKey]
+	gen := c.genLocked(genKey)
 	e := c.lookupLocked(key, gen)
 	if e != nil && !r.Fresh {
 		switch {
@@ -232,6 +260,7 @@ func (v *view) Read(ctx context.Context, r planhat.CachedRead, fetch func(contex
 			c.startLocked(ctx, key, genKey, gen, ttl, fetch)
 			c.mu.Unlock()
 			c.staleSWR.Add(1)
+			noteStale(ctx, now.Sub(e.storedAt), StaleRevalidating)
 			return e.answer, nil
 		}
 	}
@@ -255,15 +284,20 @@ func (v *view) Read(ctx context.Context, r planhat.CachedRead, fetch func(contex
 		c.opts.StaleIfRateLimited > 0 && time.Now().Before(e.expires.Add(c.opts.StaleIfRateLimited)) {
 		c.mu.Lock()
 		// Not if a write or webhook made it obsolete while the call was refused.
-		still := c.gens[genKey] == e.gen
+		still := c.genLocked(genKey) == e.gen
 		c.mu.Unlock()
 		if still {
 			c.staleRL.Add(1)
+			noteStale(ctx, time.Since(e.storedAt), StaleRateLimited)
 			return e.answer, nil
 		}
 	}
 	return f.answer, f.err
 }
+
+// genLocked is the generation of genKey's answers: both terms only grow, so any
+// invalidation changes it.
+func (c *Cache) genLocked(genKey string) uint64 { return c.gens[genKey] + c.epoch }
 
 // lookupLocked returns the entry for key if no invalidation of its model followed it.
 func (c *Cache) lookupLocked(key string, gen uint64) *entry {
@@ -302,7 +336,7 @@ func (c *Cache) startLocked(ctx context.Context, key, genKey string, gen uint64,
 			delete(c.flights, key)
 		}
 		// An answer fetched before a write or webhook landed may predate it: not kept.
-		if c.gens[genKey] == gen {
+		if c.genLocked(genKey) == gen {
 			now := time.Now()
 			switch {
 			case err == nil:

@@ -111,28 +111,39 @@ func TestTTL(t *testing.T) {
 
 func TestInvalidation(t *testing.T) {
 	tests := []struct {
-		name   string
-		change func(t *testing.T, f *fixture, id string)
+		name      string
+		published int // invalidations handed to OnInvalidate for the other replicas
+		change    func(t *testing.T, f *fixture, id string)
 	}{
-		{"a write through planbridge", func(t *testing.T, f *fixture, id string) {
+		{"a write through planbridge", 1, func(t *testing.T, f *fixture, id string) {
 			if _, err := f.c.Companies().Update(t.Context(), planhat.ID(id), planhat.Company{Name: "Acme 2"}); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"a bulk upsert through planbridge", func(t *testing.T, f *fixture, id string) {
+		{"a bulk upsert through planbridge", 1, func(t *testing.T, f *fixture, id string) {
 			if _, err := f.c.Companies().BulkUpsert(t.Context(), []planhat.Company{{ID: id, Name: "Acme 2"}}); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"a webhook", func(t *testing.T, f *fixture, id string) {
+		{"a webhook", 1, func(t *testing.T, f *fixture, id string) {
 			f.rename(t, id, "Acme 2")
-			f.cache.Invalidate(f.scope, "companies")
+			f.cache.InvalidateRecord(f.scope, "companies", id)
+		}},
+		{"another replica's invalidation", 0, func(t *testing.T, f *fixture, id string) {
+			f.rename(t, id, "Acme 2")
+			f.cache.Apply(readcache.Invalidation{Scope: f.scope, Model: "companies"})
+		}},
+		{"forgetting everything", 0, func(t *testing.T, f *fixture, id string) {
+			f.rename(t, id, "Acme 2")
+			f.cache.InvalidateAll()
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newFixture(t, readcache.Options{TTL: time.Hour})
+				var published []readcache.Invalidation
+				f.cache.OnInvalidate(func(inv readcache.Invalidation) { published = append(published, inv) })
 				id := f.srv.Insert("companies", map[string]any{"name": "Acme"})
 				before := f.name(t, id)
 				tt.change(t, f, id)
@@ -142,6 +153,16 @@ func TestInvalidation(t *testing.T) {
 				}
 				if got := f.cache.Stats().Invalidations; got != 1 {
 					t.Errorf("%d invalidations, want 1", got)
+				}
+				// What happened here is published for the other replicas; what came from
+				// them (Apply) or only forgets locally (InvalidateAll) is not.
+				if len(published) != tt.published {
+					t.Errorf("published %v, want %d invalidations", published, tt.published)
+				}
+				for _, inv := range published {
+					if inv.Scope != f.scope || inv.Model != "companies" {
+						t.Errorf("published %+v, want scope %s, model companies", inv, f.scope)
+					}
 				}
 			})
 		})
@@ -219,13 +240,19 @@ func TestStaleIfRateLimited(t *testing.T) {
 				}
 				time.Sleep(time.Minute)
 				f.srv.FailNext(1, http.StatusTooManyRequests)
-				co, err := f.c.Companies().Get(t.Context(), planhat.ID(id))
+				ctx, note := readcache.NoteStale(t.Context())
+				co, err := f.c.Companies().Get(ctx, planhat.ID(id))
 				if tt.wantStale {
 					if err != nil || co.Name != "Acme" {
 						t.Errorf("got %q, %v; want the stale Acme", co.Name, err)
 					}
 				} else if !errors.Is(err, planhat.ErrRateLimited) {
 					t.Errorf("err = %v, want the rate limit", err)
+				}
+				// The caller is told: the answer is a minute old, served for the rate limit.
+				age, reason, stale := note.Stale()
+				if stale != tt.wantStale || (stale && (age != time.Minute || reason != readcache.StaleRateLimited)) {
+					t.Errorf("note = %v, %q, %t; want stale %t (a minute old, rate-limited)", age, reason, stale, tt.wantStale)
 				}
 				if got, want := f.cache.Stats().StaleRateLimited, map[bool]uint64{true: 1}[tt.wantStale]; got != want {
 					t.Errorf("StaleRateLimited = %d, want %d", got, want)
@@ -242,7 +269,15 @@ func TestStaleWhileRevalidate(t *testing.T) {
 		f.name(t, id)
 		f.rename(t, id, "Acme 2")
 		time.Sleep(40 * time.Second)
-		stale := f.name(t, id) // served at once, refreshed behind
+		ctx, note := readcache.NoteStale(t.Context())
+		co, err := f.c.Companies().Get(ctx, planhat.ID(id)) // served at once, refreshed behind
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale := co.Name
+		if age, reason, ok := note.Stale(); !ok || age != 40*time.Second || reason != readcache.StaleRevalidating {
+			t.Errorf("note = %v, %q, %t; want 40s, revalidating", age, reason, ok)
+		}
 		synctest.Wait()
 		fresh := f.name(t, id)
 		if diff := cmp.Diff([]string{"Acme", "Acme 2"}, []string{stale, fresh}); diff != "" {

@@ -15,6 +15,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -57,6 +58,10 @@ type Options struct {
 // Store is a store.Store on PostgreSQL.
 type Store struct {
 	*sqlstore.Store
+	url    string
+	schema string // current_schema() of the pool's connections: scopes NOTIFY channels
+	db     *sql.DB
+	logger *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
@@ -91,7 +96,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			return errors.Join(reader.Close(), db.Close())
 		},
 	})
-	return &Store{Store: s}, nil
+	var schema string
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(current_schema(), '')").Scan(&schema); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("pgstore: reading the current schema: %w", err)
+	}
+	return &Store{Store: s, url: url, schema: schema, db: db, logger: cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))}, nil
 }
 
 // readConns is the size of the read pool beside the write pool: reads are
