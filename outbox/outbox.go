@@ -161,6 +161,9 @@ type Outbox struct {
 	now    func() time.Time
 	wake   chan struct{}
 	leader bool
+	// lastLease and lastRescue are when Tick last renewed the lease and
+	// looked for lapsed claims (Tick runs on one goroutine).
+	lastLease, lastRescue time.Time
 	// leading ends when the lease is lost, stopping the flushes it started.
 	leading     context.Context
 	stopLeading context.CancelFunc
@@ -358,9 +361,16 @@ func (o *Outbox) Run(ctx context.Context) error {
 // and prune. Flushes run in the background, one per destination.
 func (o *Outbox) Tick(ctx context.Context) error {
 	now := o.now()
-	held, err := o.st.AcquireLease(ctx, LeaseName, o.opts.Owner, now, now.Add(o.opts.LeaseFor))
-	if err != nil {
-		return fmt.Errorf("outbox: renewing the delivery lease: %w", err)
+	// The lease is renewed (or tried for) three times per lease period,
+	// not on every round: Notify starts a round per burst of intake, and
+	// each renewal is a write that would queue beside the intake's.
+	held := o.leader
+	if o.lastLease.IsZero() || now.Sub(o.lastLease) >= o.opts.LeaseFor/3 {
+		var err error
+		if held, err = o.st.AcquireLease(ctx, LeaseName, o.opts.Owner, now, now.Add(o.opts.LeaseFor)); err != nil {
+			return fmt.Errorf("outbox: renewing the delivery lease: %w", err)
+		}
+		o.lastLease = now
 	}
 	if held != o.leader {
 		o.log.Info("outbox: delivery lease", "held", held, "owner", o.opts.Owner)
@@ -379,10 +389,15 @@ func (o *Outbox) Tick(ctx context.Context) error {
 		return nil
 	}
 	lctx := o.leading
-	if n, err := o.st.Rescue(ctx, now); err != nil {
-		return fmt.Errorf("outbox: rescuing lapsed claims: %w", err)
-	} else if n > 0 {
-		o.log.Warn("outbox: rescued items whose deliverer stopped", "items", n)
+	// Claims lapse in ClaimFor; looking for lapsed ones more often than a
+	// third of that only adds writes.
+	if o.lastRescue.IsZero() || now.Sub(o.lastRescue) >= o.opts.ClaimFor/3 {
+		o.lastRescue = now
+		if n, err := o.st.Rescue(ctx, now); err != nil {
+			return fmt.Errorf("outbox: rescuing lapsed claims: %w", err)
+		} else if n > 0 {
+			o.log.Warn("outbox: rescued items whose deliverer stopped", "items", n)
+		}
 	}
 	groups, err := o.st.Pending(ctx, now)
 	if err != nil {
