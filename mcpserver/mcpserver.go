@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/planbridge/planbridge/actions"
@@ -261,7 +262,8 @@ type ToolError struct {
 func ErrorResult(e *actions.Error) *mcp.CallToolResult {
 	te := ToolError{Code: e.Code, Message: e.Message, Retryable: e.Retryable, Fields: e.Fields}
 	if e.RetryAfter > 0 {
-		te.RetryAfterSeconds = int((e.RetryAfter + 999_999_999) / 1_000_000_000)
+		// Rounded up, like the REST door's Retry-After: retrying early only fails again.
+		te.RetryAfterSeconds = int((e.RetryAfter + time.Second - 1) / time.Second)
 	}
 	return toolError(te)
 }
