@@ -113,7 +113,7 @@ func (c *callCmd) Run(env *Env) error {
 
 // openDurable opens the store for an action that queues its work; in
 // sandbox mode the store is a temporary file, like the emulator it feeds.
-func (c *callCmd) openDurable(env *Env, sandboxed bool, flags *planhatFlags) (*server.Durable, func(), error) {
+func (c *durableFlags) openDurable(env *Env, sandboxed bool, flags *planhatFlags) (*server.Durable, func(), error) {
 	path := cmp.Or(c.DB, defaultDB)
 	tmp := ""
 	if sandboxed && c.DB == "" {

@@ -36,6 +36,7 @@ type root struct {
 	Serve    serveCmd    `cmd:"" help:"Run the server: Botpress integrations, REST door, OpenAPI, health and metrics (sandbox mode when nothing is configured)."`
 	Call     callCmd     `cmd:"" help:"Run one action from the shell and print its output JSON."`
 	Actions  actionsCmd  `cmd:"" help:"List the actions (name, title, group); --json for scripts, --server for a running server's."`
+	MCP      mcpCmd      `cmd:"" name:"mcp" help:"Serve the actions as MCP tools over stdio, for an LLM agent's MCP client (sandbox mode without PLANHAT_TOKEN)."`
 	Botpress botpressCmd `cmd:"" help:"Botpress tooling (integration definitions)."`
 	Emulate  emulateCmd  `cmd:"" help:"Run an emulator of an outside system (planhat, planfix, botpress) for demos and tests."`
 	Outbox   outboxCmd   `cmd:"" help:"Inspect and repair the outbox of --db (PLANBRIDGE_DB): stats, list, retry, discard."`

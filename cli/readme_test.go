@@ -13,7 +13,7 @@ import (
 
 // readmeSections are the README sections, besides the first screen (what
 // comes before the first ---), whose ```sh lines TestReadmeCommandsRun runs.
-var readmeSections = []string{"Commands", "Actions", "Outbox"}
+var readmeSections = []string{"Commands", "Actions", "Outbox", "MCP"}
 
 // readmeLine is one shell command of the README.
 type readmeLine struct {

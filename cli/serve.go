@@ -28,6 +28,7 @@ import (
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
 	"github.com/planbridge/planbridge/internal/server"
+	"github.com/planbridge/planbridge/mcpserver"
 	"github.com/planbridge/planbridge/planfix/planfixemu"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
@@ -274,6 +275,7 @@ type serveCmd struct {
 	durableFlags `embed:""`
 	budgetFlags  `embed:""`
 	planfixFlags `embed:""`
+	mcpFlags     `embed:"" prefix:"mcp-"`
 
 	Addr            string        `name:"addr" env:"PLANBRIDGE_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
 	APIKeys         string        `name:"api-keys" env:"PLANBRIDGE_API_KEYS" help:"Comma-separated API keys accepted by the REST door (Authorization: Bearer YOUR_KEY)."`
@@ -466,6 +468,13 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	// Served without Planfix settings too, to say which are missing.
 	doors = append(doors, httpapi.HandoffDoor(httpapi.HandoffOptions{Engine: dur.Handoff, Installation: serverInst, Logger: logger}))
+	// MCP over streamable HTTP, with the REST door's dependencies and keys.
+	mcpDoor, err := mcpserver.HTTPDoor(mcpserver.Options{Registry: reg, Deps: restDeps, Filter: c.mcpFlags.filter(),
+		Discovery: c.mcpFlags.Discovery, Version: Version, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("the /mcp door (PLANBRIDGE_MCP_TOOLSETS, PLANBRIDGE_MCP_TOOLS): %w", err)
+	}
+	doors = append(doors, mcpDoor)
 	keys := httpapi.ParseAPIKeys(apiKeys)
 	handler, err := server.New(server.Options{
 		Registry: reg,
