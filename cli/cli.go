@@ -39,6 +39,8 @@ type root struct {
 	MCP      mcpCmd      `cmd:"" name:"mcp" help:"Serve the actions as MCP tools over stdio, for an LLM agent's MCP client (sandbox mode without PLANHAT_TOKEN)."`
 	Botpress botpressCmd `cmd:"" help:"Botpress tooling (integration definitions)."`
 	Emulate  emulateCmd  `cmd:"" help:"Run an emulator of an outside system (planhat, planfix, botpress) for demos and tests."`
+	Import   importCmd   `cmd:"" help:"Bulk-upsert a CSV or JSONL file into a Planhat model (validated first; --dry-run sends nothing)."`
+	Export   exportCmd   `cmd:"" help:"Write every record of a Planhat model as CSV or JSONL, ready to edit and import back."`
 	Outbox   outboxCmd   `cmd:"" help:"Inspect and repair the outbox of --db (PLANBRIDGE_DB): stats, list, retry, discard."`
 	Migrate  migrateCmd  `cmd:"" help:"Bring the database schema of --db (PLANBRIDGE_DB) up to date and print what was applied."`
 }

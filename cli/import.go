@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/planbridge/planbridge/planhat"
+	"github.com/planbridge/planbridge/recordfile"
+)
+
+// importCmd bulk-upserts a CSV or JSONL file into one Planhat model.
+type importCmd struct {
+	planhatFlags `embed:""`
+
+	Model  string `arg:"" name:"model" help:"A bulk-capable Planhat model by its API name, e.g. companies, endusers."`
+	File   string `arg:"" name:"file" help:"The CSV (header row; custom.<Field> columns) or JSONL (one object per line) file." type:"path"`
+	Format string `name:"format" help:"csv or jsonl; default from the file's extension."`
+	Errors string `name:"errors" help:"Where bad rows and refused items go, one JSON line each (default FILE.errors.jsonl)."`
+	DryRun bool   `name:"dry-run" help:"Read and validate every row; send nothing."`
+}
+
+// Run imports the file and prints the summary on stdout; bad rows are
+// reported on stderr and in the errors file. Exit status 1 when rows were
+// bad or refused, 2 for bad arguments, 130 when interrupted.
+func (c *importCmd) Run(env *Env) error {
+	m, err := bulkModel(c.Model)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "planbridge: %v\n", err)
+		return exitError{code: 2}
+	}
+	format, err := recordfile.FormatFor(c.File, c.Format)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "planbridge: %v\n", err)
+		return exitError{code: 2}
+	}
+	f, err := os.Open(c.File)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "planbridge: opening the import file: %v; check the path\n", err)
+		return exitError{code: 1}
+	}
+	defer f.Close()
+	rr, err := recordfile.NewReader(format, f, m)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "planbridge: %s: %v\n", c.File, err)
+		return exitError{code: 1}
+	}
+	errPath := c.Errors
+	if errPath == "" {
+		errPath = c.File + ".errors.jsonl"
+	}
+	errFile, err := os.Create(errPath)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "planbridge: creating the errors file: %v; pass --errors PATH\n", err)
+		return exitError{code: 1}
+	}
+	defer errFile.Close()
+	// Bad rows go to the file and, the first few, to stderr with their line.
+	shown := 0
+	errs := lineTee{file: errFile, stderr: env.Stderr, name: c.File, shown: &shown}
+
+	var client *planhat.Client
+	if !c.DryRun {
+		flags := c.planhatFlags
+		if flags.sandboxWanted(env.Getenv) {
+			sb, err := startSandbox(&flags, "Chatbot", env.Logger)
+			if err != nil {
+				return err
+			}
+			defer sb.close()
+			fmt.Fprintf(env.Stderr, "planbridge: sandbox mode: no PLANHAT_TOKEN set, so this imports into the built-in Planhat emulator (discarded on exit).\n")
+		}
+		if client, err = flags.planhatClient(nil, nil, env.Logger); err != nil {
+			fmt.Fprintf(env.Stderr, "planbridge: configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %v\n", err)
+			return exitError{code: 1}
+		}
+	}
+	res := planhat.NewResource[json.RawMessage](client, m)
+	last := time.Now()
+	sum, err := recordfile.Import(env.Ctx, res, rr, recordfile.Options{
+		DryRun: c.DryRun,
+		Errors: errs,
+		Progress: func(s recordfile.Summary) {
+			if time.Since(last) >= 5*time.Second {
+				last = time.Now()
+				fmt.Fprintf(env.Stderr, "planbridge: %d rows read, %d sent in %d calls (%.0f rows/s)\n", s.Read, s.Sent, s.Calls, float64(s.Read)/time.Since(s.Started).Seconds())
+			}
+		},
+	})
+	printImportSummary(env.Stdout, m, sum, c.DryRun, errPath)
+	switch {
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(env.Stderr, "planbridge: interrupted: stopped after line %d, the last one Planhat confirmed; the rows after it were not sent\n", sum.LastLine)
+		return exitError{code: 130}
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "planbridge: import stopped after line %d (the last Planhat confirmed): %v\n", sum.LastLine, err)
+		return exitError{code: 1}
+	case sum.Invalid > 0 || sum.Failed > 0:
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// bulkModel finds a model that takes bulk upserts, by its API name.
+func bulkModel(name string) (*planhat.Model, error) {
+	var names []string
+	for _, m := range planhat.Models() {
+		if m.Supports(planhat.OpBulk) {
+			names = append(names, m.Path)
+		}
+	}
+	m, ok := planhat.ModelByName(name)
+	if !ok {
+		return nil, fmt.Errorf("unknown Planhat model %q: use one of %s", name, strings.Join(names, ", "))
+	}
+	if !m.Supports(planhat.OpBulk) {
+		return nil, fmt.Errorf("Planhat model %q takes no bulk upserts: use one of %s", name, strings.Join(names, ", "))
+	}
+	return m, nil
+}
+
+// printImportSummary prints the final counts, one per line, for people and
+// for grep.
+func printImportSummary(w io.Writer, m *planhat.Model, s *recordfile.Summary, dry bool, errPath string) {
+	verb := "imported"
+	if dry {
+		verb = "validated (dry run, nothing sent)"
+	}
+	fmt.Fprintf(w, "%s %s: %d rows read, %d valid, %d invalid\n", m.Path, verb, s.Read, s.Valid, s.Invalid)
+	if !dry {
+		fmt.Fprintf(w, "sent %d in %d bulk calls: %d created, %d updated, %d unchanged, %d failed\n", s.Sent, s.Calls, s.Created, s.Updated, s.Unchanged, s.Failed)
+		for _, r := range s.Reasons {
+			fmt.Fprintf(w, "  failed: %s\n", r)
+		}
+	}
+	if s.Invalid > 0 || s.Failed > 0 {
+		fmt.Fprintf(w, "bad rows and refused items: %s\n", errPath)
+	}
+}
+
+// lineTee writes error lines to the errors file and shows the first ones on
+// stderr with the file and line, as compilers do.
+type lineTee struct {
+	file   io.Writer
+	stderr io.Writer
+	name   string
+	shown  *int
+}
+
+func (t lineTee) Write(p []byte) (int, error) {
+	if *t.shown < 20 {
+		var e struct {
+			Line  int    `json:"line"`
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(p, &e) == nil {
+			if e.Line > 0 {
+				fmt.Fprintf(t.stderr, "%s:%d: %s\n", t.name, e.Line, e.Error)
+			} else {
+				fmt.Fprintf(t.stderr, "%s: Planhat refused an item: %s\n", t.name, e.Error)
+			}
+		}
+		if *t.shown++; *t.shown == 20 {
+			fmt.Fprintf(t.stderr, "%s: more in the errors file\n", t.name)
+		}
+	}
+	return t.file.Write(p)
+}
