@@ -1,7 +1,9 @@
 package planhatemu
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -396,7 +398,7 @@ func (s *Server) updateLocked(spec *modelSpec, old, patch record) (record, bool,
 				v = merged
 			}
 		}
-		if !reflect.DeepEqual(old[k], v) {
+		if !sameValue(old[k], v) {
 			changed = true
 		}
 		rec[k] = v
@@ -549,4 +551,17 @@ func (s *Server) handleDuplicateTimeEntries(w http.ResponseWriter, r *http.Reque
 		out = append(out, rec)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// sameValue compares two field values as JSON, the way they travel: seeded
+// records hold Go ints where decoded bodies hold json.Number, and an item
+// repeating a stored value must count as unchanged (nonupdates), as Planhat
+// counts it.
+func sameValue(a, b any) bool {
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
