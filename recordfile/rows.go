@@ -125,7 +125,6 @@ func (c *CSVReader) Header() []string { return slices.Clone(c.header) }
 // Next reads the next row.
 func (c *CSVReader) Next() (Row, error) {
 	rec, err := c.r.Read()
-	line, _ := c.r.FieldPos(0)
 	if errors.Is(err, io.EOF) {
 		return Row{}, io.EOF
 	}
@@ -135,6 +134,7 @@ func (c *CSVReader) Next() (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
+	line, _ := c.r.FieldPos(0)
 	obj, err := c.object(rec)
 	if err == nil {
 		err = Validate(c.m, obj)
