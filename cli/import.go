@@ -23,6 +23,46 @@ type importCmd struct {
 	Format string `name:"format" help:"csv or jsonl; default from the file's extension."`
 	Errors string `name:"errors" help:"Where bad rows and refused items go, one JSON line each (default FILE.errors.jsonl)."`
 	DryRun bool   `name:"dry-run" help:"Read and validate every row; send nothing."`
+	Resume bool   `name:"resume" help:"Continue after the last chunk Planhat confirmed in an earlier run (FILE.import-state.json)."`
+}
+
+// importState is where an interrupted import got to, kept beside the file
+// so --resume sends only the rows Planhat has not confirmed.
+type importState struct {
+	Model string `json:"model"`
+	Size  int64  `json:"size"`
+	Line  int    `json:"line"`
+}
+
+// saveImportState writes the state atomically, so a crash mid-write
+// leaves the previous one.
+func saveImportState(path string, st importState) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// loadImportState reads the state of an earlier run of the same file and
+// model; a changed file cannot be resumed, since its lines moved.
+func loadImportState(path string, model string, size int64) (importState, error) {
+	var st importState
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, fmt.Errorf("--resume: no state of an earlier run (%v); run without --resume to start over", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("--resume: %s is not an import state (%v); delete it and run without --resume", path, err)
+	}
+	if st.Model != model || st.Size != size {
+		return st, fmt.Errorf("--resume: %s records an import of %s from a file of %d bytes, not of %s from this one (%d bytes); run without --resume to start over", path, st.Model, st.Size, model, size)
+	}
+	return st, nil
 }
 
 // Run imports the file and prints the summary on stdout; bad rows are
@@ -45,6 +85,22 @@ func (c *importCmd) Run(env *Env) error {
 		return exitError{code: 1}
 	}
 	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "planbridge: reading the import file: %v\n", err)
+		return exitError{code: 1}
+	}
+	statePath := c.File + ".import-state.json"
+	after := 0
+	if c.Resume {
+		st, err := loadImportState(statePath, m.Path, info.Size())
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "planbridge: %v\n", err)
+			return exitError{code: 1}
+		}
+		after = st.Line
+		fmt.Fprintf(env.Stderr, "planbridge: resuming after line %d, the last one Planhat confirmed\n", after)
+	}
 	rr, err := recordfile.NewReader(format, f, m)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "planbridge: %s: %v\n", c.File, err)
@@ -83,8 +139,14 @@ func (c *importCmd) Run(env *Env) error {
 	res := planhat.NewResource[json.RawMessage](client, m)
 	last := time.Now()
 	sum, err := recordfile.Import(env.Ctx, res, rr, recordfile.Options{
-		DryRun: c.DryRun,
-		Errors: errs,
+		DryRun:    c.DryRun,
+		Errors:    errs,
+		AfterLine: after,
+		Confirmed: func(line int) {
+			if err := saveImportState(statePath, importState{Model: m.Path, Size: info.Size(), Line: line}); err != nil {
+				env.Logger.Warn("could not record the import's progress; --resume will not know it", "file", statePath, "error", err)
+			}
+		},
 		Progress: func(s recordfile.Summary) {
 			if time.Since(last) >= 5*time.Second {
 				last = time.Now()
@@ -93,12 +155,15 @@ func (c *importCmd) Run(env *Env) error {
 		},
 	})
 	printImportSummary(env.Stdout, m, sum, c.DryRun, errPath)
+	if err == nil && !c.DryRun {
+		_ = os.Remove(statePath) // done: nothing to resume
+	}
 	switch {
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(env.Stderr, "planbridge: interrupted: stopped after line %d, the last one Planhat confirmed; the rows after it were not sent\n", sum.LastLine)
+		fmt.Fprintf(env.Stderr, "planbridge: interrupted: stopped after line %d, the last one Planhat confirmed; the rows after it were not sent: run again with --resume to send them\n", sum.LastLine)
 		return exitError{code: 130}
 	case err != nil:
-		fmt.Fprintf(env.Stderr, "planbridge: import stopped after line %d (the last Planhat confirmed): %v\n", sum.LastLine, err)
+		fmt.Fprintf(env.Stderr, "planbridge: import stopped after line %d (the last Planhat confirmed): %v; fix the cause and run again with --resume\n", sum.LastLine, err)
 		return exitError{code: 1}
 	case sum.Invalid > 0 || sum.Failed > 0:
 		return exitError{code: 1}

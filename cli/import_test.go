@@ -3,6 +3,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,5 +85,37 @@ func TestExportJSONLToStdout(t *testing.T) {
 	code, stdout, stderr := runUntilExit(t, nil, "", "export", "endusers", "--format", "jsonl")
 	if code != 0 || strings.Count(stdout, "\n") == 0 || !strings.HasPrefix(stdout, "{") {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestImportResume(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.csv")
+	data := "name,externalId\nA,a\nB,b\nC,c\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := file + ".import-state.json"
+	code, _, stderr := runUntilExit(t, nil, "", "import", "companies", file, "--resume")
+	if code != 1 || !strings.Contains(stderr, "no state of an earlier run") {
+		t.Errorf("resume without state: exit %d\n%s", code, stderr)
+	}
+	if err := os.WriteFile(state, []byte(`{"model":"companies","size":1,"line":2}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runUntilExit(t, nil, "", "import", "companies", file, "--resume")
+	if code != 1 || !strings.Contains(stderr, "run without --resume to start over") {
+		t.Errorf("resume of a changed file: exit %d\n%s", code, stderr)
+	}
+	if err := os.WriteFile(state, []byte(`{"model":"companies","size":`+strconv.Itoa(len(data))+`,"line":2}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runUntilExit(t, nil, "", "import", "companies", file, "--resume")
+	if code != 0 || !strings.Contains(stdout, "2 rows read") || !strings.Contains(stdout, "sent 2 in 1 bulk calls: 2 created") {
+		t.Errorf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("state file left after a complete import: %v", err)
 	}
 }
