@@ -110,11 +110,13 @@ func (c *importCmd) Run(env *Env) error {
 	if errPath == "" {
 		errPath = c.File + ".errors.jsonl"
 	}
-	errFile, err := os.Create(errPath)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "planbridge: creating the errors file: %v; pass --errors PATH\n", err)
+	// An errors file of an earlier run would be mistaken for this one's; the
+	// new one is created only when a row is bad, so a clean run leaves none.
+	if err := os.Remove(errPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(env.Stderr, "planbridge: removing the errors file of an earlier run: %v; pass --errors PATH\n", err)
 		return exitError{code: 1}
 	}
+	errFile := &lazyFile{path: errPath}
 	defer errFile.Close()
 	// Bad rows go to the file and, the first few, to stderr with their line.
 	shown := 0
@@ -235,4 +237,29 @@ func (t lineTee) Write(p []byte) (int, error) {
 		}
 	}
 	return t.file.Write(p)
+}
+
+// lazyFile creates its file on the first write.
+type lazyFile struct {
+	path string
+	f    *os.File
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if l.f == nil {
+		f, err := os.Create(l.path)
+		if err != nil {
+			return 0, fmt.Errorf("creating the errors file: %w; pass --errors PATH", err)
+		}
+		l.f = f
+	}
+	return l.f.Write(p)
+}
+
+// Close closes the file, if it was created.
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
 }

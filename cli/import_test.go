@@ -24,6 +24,9 @@ func TestImportExportCommands(t *testing.T) {
 	if want := "companies imported: 12 rows read, 12 valid, 0 invalid\nsent 12 in 1 bulk calls: 0 created, 0 updated, 12 unchanged, 0 failed\n"; code != 0 || stdout != want {
 		t.Errorf("import back: exit %d\n%s\n%s", code, cmp.Diff(want, stdout), stderr)
 	}
+	if _, err := os.Stat(csv + ".errors.jsonl"); !os.IsNotExist(err) {
+		t.Errorf("a clean import left an errors file: %v", err)
+	}
 
 	bad := filepath.Join(dir, "new.jsonl")
 	if err := os.WriteFile(bad, []byte("{\"name\":\"Acme\",\"externalId\":\"acme\"}\n{\"externalId\":\"x\"}\nnot json\n"), 0o600); err != nil {
