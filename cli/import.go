@@ -8,7 +8,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/recordfile"
@@ -101,7 +105,8 @@ func (c *importCmd) Run(env *Env) error {
 		after = st.Line
 		fmt.Fprintf(env.Stderr, "planbridge: resuming after line %d, the last one Planhat confirmed\n", after)
 	}
-	rr, err := recordfile.NewReader(format, f, m)
+	counted := &countingReader{r: f}
+	rr, err := recordfile.NewReader(format, counted, m)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "planbridge: %s: %v\n", c.File, err)
 		return exitError{code: 1}
@@ -139,7 +144,7 @@ func (c *importCmd) Run(env *Env) error {
 		}
 	}
 	res := planhat.NewResource[json.RawMessage](client, m)
-	last := time.Now()
+	progress, done := importProgress(env.Stderr, info.Size(), counted)
 	sum, err := recordfile.Import(env.Ctx, res, rr, recordfile.Options{
 		DryRun:    c.DryRun,
 		Errors:    errs,
@@ -149,13 +154,9 @@ func (c *importCmd) Run(env *Env) error {
 				env.Logger.Warn("could not record the import's progress; --resume will not know it", "file", statePath, "error", err)
 			}
 		},
-		Progress: func(s recordfile.Summary) {
-			if time.Since(last) >= 5*time.Second {
-				last = time.Now()
-				fmt.Fprintf(env.Stderr, "planbridge: %d rows read, %d sent in %d calls (%.0f rows/s)\n", s.Read, s.Sent, s.Calls, float64(s.Read)/time.Since(s.Started).Seconds())
-			}
-		},
+		Progress: progress,
 	})
+	done()
 	printImportSummary(env.Stdout, m, sum, c.DryRun, errPath)
 	if err == nil && !c.DryRun {
 		_ = os.Remove(statePath) // done: nothing to resume
@@ -262,4 +263,49 @@ func (l *lazyFile) Close() error {
 		return nil
 	}
 	return l.f.Close()
+}
+
+// countingReader counts the bytes read, for the progress bar's ETA: the
+// number of rows is unknown until the end.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// importProgress reports an import's progress on stderr after each chunk:
+// a bar (rows, calls, rate, ETA by bytes read) when stderr is a terminal,
+// otherwise a plain line at most every 5 seconds, so logs stay readable.
+func importProgress(stderr io.Writer, size int64, read *countingReader) (func(recordfile.Summary), func()) {
+	line := func(s recordfile.Summary) string {
+		return fmt.Sprintf("%d rows read, %d sent in %d calls (%.0f rows/s)", s.Read, s.Sent, s.Calls, float64(s.Read)/max(time.Since(s.Started).Seconds(), 1e-3))
+	}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar := progressbar.NewOptions64(size,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionFullWidth(),
+		)
+		return func(s recordfile.Summary) {
+				bar.Describe(line(s))
+				_ = bar.Set64(read.n.Load())
+			}, func() {
+				_ = bar.Finish()
+			}
+	}
+	last := time.Now()
+	return func(s recordfile.Summary) {
+		if time.Since(last) >= 5*time.Second {
+			last = time.Now()
+			fmt.Fprintf(stderr, "planbridge: %s\n", line(s))
+		}
+	}, func() {}
 }
