@@ -112,7 +112,7 @@ func TestFormatFor(t *testing.T) {
 	}
 }
 
-func emulator(t *testing.T, opts ...planhatemu.Option) (*planhatemu.Server, *planhat.Client) {
+func emulator(t testing.TB, opts ...planhatemu.Option) (*planhatemu.Server, *planhat.Client) {
 	t.Helper()
 	emu := planhatemu.New(append([]planhatemu.Option{planhatemu.WithToken("tok"), planhatemu.WithRateLimit(0, 0)}, opts...)...)
 	hs := httptest.NewServer(emu.Handler())
