@@ -25,7 +25,8 @@ type Options struct {
 	// ChunkSize is the items per bulk upsert; 0 or above MaxChunk is MaxChunk.
 	ChunkSize int
 	// Errors receives one JSON line per bad row and per item Planhat refused
-	// ({"line":…, "error":…, "item":…}); nil discards them.
+	// ({"line":…, "error":…, "item":…}); nil discards them. A failed write
+	// stops the import: rows would be dropped without a trace.
 	Errors io.Writer
 	// AfterLine skips rows starting on or before this line (resuming).
 	AfterLine int
@@ -98,7 +99,9 @@ func Import(ctx context.Context, res *planhat.Resource[json.RawMessage], rr RowR
 				if len(sum.Reasons) < maxReasons {
 					sum.Reasons = append(sum.Reasons, e.Message)
 				}
-				_ = errOut.Encode(errorLine{Error: e.Message, Item: e.Item, Planhat: true})
+				if err := errOut.Encode(errorLine{Error: e.Message, Item: e.Item, Planhat: true}); err != nil {
+					return fmt.Errorf("writing the errors file: %w", err)
+				}
 			}
 		}
 		sum.LastLine = lines[len(lines)-1]
@@ -127,7 +130,9 @@ func Import(ctx context.Context, res *planhat.Resource[json.RawMessage], rr RowR
 		sum.Read++
 		if row.Err != nil {
 			sum.Invalid++
-			_ = errOut.Encode(errorLine{Line: row.Line, Error: row.Err.Error()})
+			if err := errOut.Encode(errorLine{Line: row.Line, Error: row.Err.Error()}); err != nil {
+				return sum, fmt.Errorf("writing the errors file: %w", err)
+			}
 			continue
 		}
 		sum.Valid++
