@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/planbridge/planbridge/planhat"
@@ -246,6 +247,33 @@ func FuzzCSVRow(f *testing.F) {
 			}
 			if r.Err == nil && !json.Valid(r.Item) {
 				t.Fatalf("line %d: invalid JSON %s", r.Line, r.Item)
+			}
+		}
+	})
+}
+
+// FuzzCellRoundTrip: a string written by FormatCell reads back the same
+// string from ParseCell, for a documented string field and an undocumented
+// one, so an export of text never comes back as a number or a boolean.
+func FuzzCellRoundTrip(f *testing.F) {
+	for _, s := range []string{"", "12", "007", "true", "[1]", `"q"`, "-", "12abc", " 12", "null"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return // JSON, and so Planhat, carries only UTF-8
+		}
+		for _, typ := range []string{"", "string"} {
+			cell, err := recordfile.FormatCell(s, typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cell == "" {
+				continue // an empty cell leaves the field out
+			}
+			got, err := recordfile.ParseCell(cell, typ)
+			if err != nil || got != s {
+				t.Fatalf("typ %q: %q -> cell %q -> %#v, %v", typ, s, cell, got, err)
 			}
 		}
 	})
