@@ -105,9 +105,18 @@ func Export(ctx context.Context, res *planhat.Resource[planhat.Object], f Format
 
 // Columns is the CSV header for records: _id, the other keyables and the
 // required fields first, then the other top-level fields, then custom.<Field>
-// columns, each group sorted.
+// columns, each group sorted. With no records it is the model's keyables,
+// required and documented fields, so an empty export is a template to fill.
 func Columns(m *planhat.Model, records []planhat.Object) []string {
 	top, custom := map[string]bool{}, map[string]bool{}
+	if len(records) == 0 {
+		for _, k := range append(append(slices.Clone(m.Keyables), m.Required...), "_id") {
+			top[k] = true
+		}
+		for _, f := range m.Fields {
+			top[f.Name] = true
+		}
+	}
 	for _, o := range records {
 		for k, v := range o {
 			if k == "custom" {

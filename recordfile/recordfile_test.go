@@ -278,3 +278,24 @@ func FuzzCellRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestExportEmptyIsTemplate(t *testing.T) {
+	t.Parallel()
+	_, c := emulator(t)
+	m := companies(t)
+	var out bytes.Buffer
+	es, err := recordfile.Export(context.Background(), c.Objects(m), recordfile.CSV, &out)
+	if err != nil || es.Records != 0 {
+		t.Fatalf("%+v, %v", es, err)
+	}
+	if !strings.HasPrefix(out.String(), "_id,externalId,sourceId,name,") || strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("header = %q", out.String())
+	}
+	rr, err := recordfile.NewCSVReader(&out, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := readAll(t, rr); len(rows) != 0 {
+		t.Errorf("rows = %v", rows)
+	}
+}
