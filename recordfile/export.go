@@ -114,7 +114,7 @@ func Columns(m *planhat.Model, records []planhat.Object) []string {
 			top[k] = true
 		}
 		for _, f := range m.Fields {
-			top[f.Name] = true
+			top[f.Name] = f.Name != "custom" // custom fields are custom.<Field> columns
 		}
 	}
 	for _, o := range records {
@@ -139,7 +139,7 @@ func Columns(m *planhat.Model, records []planhat.Object) []string {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(top)) {
-		if !slices.Contains(cols, k) {
+		if top[k] && !slices.Contains(cols, k) {
 			cols = append(cols, k)
 		}
 	}
