@@ -66,19 +66,10 @@ func (c *callCmd) Run(env *Env) error {
 	}
 	flags := c.planhatFlags
 	a, _ := reg.Get(c.Action)
-	sandboxed := flags.sandboxWanted(env.Getenv)
-	if sandboxed {
-		sb, err := startSandbox(&flags, c.ConversationType, env.Logger)
-		if err != nil {
-			return err
-		}
-		defer sb.close()
-		fmt.Fprintf(env.Stderr, "planbridge: sandbox mode: no PLANHAT_TOKEN set, so this runs against the built-in Planhat emulator (seeded demo data, discarded on exit).\n")
-	}
-	client, err := flags.planhatClient(nil, nil, env.Logger)
+	client, sandboxed, stopSandbox, err := flags.commandClient(env, c.ConversationType, "this runs against the built-in Planhat emulator (seeded demo data, discarded on exit)")
+	defer stopSandbox()
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "planbridge: configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %v\n", err)
-		return exitError{code: 1}
+		return reportCommandClient(env, err)
 	}
 	deps := actions.Deps{Planhat: client}
 	var dur *server.Durable

@@ -8,6 +8,7 @@ import (
 
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/recordfile"
+	"github.com/planbridge/planbridge/relay"
 )
 
 // exportCmd streams every record of a model to CSV or JSONL.
@@ -37,18 +38,10 @@ func (c *exportCmd) Run(env *Env) error {
 		format = f
 	}
 	flags := c.planhatFlags
-	if flags.sandboxWanted(env.Getenv) {
-		sb, err := startSandbox(&flags, "Chatbot", env.Logger)
-		if err != nil {
-			return err
-		}
-		defer sb.close()
-		fmt.Fprintf(env.Stderr, "planbridge: sandbox mode: no PLANHAT_TOKEN set, so this exports the built-in Planhat emulator's demo data.\n")
-	}
-	client, err := flags.planhatClient(nil, nil, env.Logger)
+	client, _, stopSandbox, err := flags.commandClient(env, relay.DefaultConversationType, "this exports the built-in Planhat emulator's demo data")
+	defer stopSandbox()
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "planbridge: configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %v\n", err)
-		return exitError{code: 1}
+		return reportCommandClient(env, err)
 	}
 	var out io.Writer = env.Stdout
 	var file *os.File

@@ -16,6 +16,7 @@ import (
 
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/recordfile"
+	"github.com/planbridge/planbridge/relay"
 )
 
 // importCmd bulk-upserts a CSV or JSONL file into one Planhat model.
@@ -130,17 +131,11 @@ func (c *importCmd) Run(env *Env) error {
 	var client *planhat.Client
 	if !c.DryRun {
 		flags := c.planhatFlags
-		if flags.sandboxWanted(env.Getenv) {
-			sb, err := startSandbox(&flags, "Chatbot", env.Logger)
-			if err != nil {
-				return err
-			}
-			defer sb.close()
-			fmt.Fprintf(env.Stderr, "planbridge: sandbox mode: no PLANHAT_TOKEN set, so this imports into the built-in Planhat emulator (discarded on exit).\n")
-		}
-		if client, err = flags.planhatClient(nil, nil, env.Logger); err != nil {
-			fmt.Fprintf(env.Stderr, "planbridge: configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %v\n", err)
-			return exitError{code: 1}
+		var stopSandbox func()
+		client, _, stopSandbox, err = flags.commandClient(env, relay.DefaultConversationType, "this imports into the built-in Planhat emulator (discarded on exit)")
+		defer stopSandbox()
+		if err != nil {
+			return reportCommandClient(env, err)
 		}
 	}
 	res := planhat.NewResource[json.RawMessage](client, m)

@@ -57,18 +57,10 @@ func (c *mcpCmd) Run(env *Env) error {
 		return err
 	}
 	flags := c.planhatFlags
-	sandboxed := flags.sandboxWanted(env.Getenv)
-	if sandboxed {
-		sb, err := startSandbox(&flags, c.ConversationType, env.Logger)
-		if err != nil {
-			return err
-		}
-		defer sb.close()
-		fmt.Fprintf(env.Stderr, "planbridge: sandbox mode: no PLANHAT_TOKEN set, so the tools run against the built-in Planhat emulator (seeded demo data, discarded on exit).\n")
-	}
-	client, err := flags.planhatClient(nil, nil, env.Logger)
+	client, sandboxed, stopSandbox, err := flags.commandClient(env, c.ConversationType, "the tools run against the built-in Planhat emulator (seeded demo data, discarded on exit)")
+	defer stopSandbox()
 	if err != nil {
-		return fmt.Errorf("configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): %w", err)
+		return err
 	}
 	deps := actions.Deps{Planhat: client}
 	if needs := relayTools(filter, reg); len(needs) > 0 {

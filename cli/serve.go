@@ -78,6 +78,48 @@ func (f *planhatFlags) planhatClient(hc *http.Client, limiter *planhat.Limiter, 
 	return planhat.NewClient(opts)
 }
 
+// errPlanhatConfig marks a Planhat setting a one-shot command cannot use;
+// call, import and export print it and exit 1.
+type errPlanhatConfig struct{ err error }
+
+func (e *errPlanhatConfig) Error() string {
+	return "configuring Planhat (PLANHAT_TOKEN, PLANHAT_REGION, PLANHAT_API_URL): " + e.err.Error()
+}
+
+func (e *errPlanhatConfig) Unwrap() error { return e.err }
+
+// commandClient is the Planhat client of a one-shot command (call, mcp,
+// import, export): the configured Planhat's, or, with nothing configured,
+// a throwaway sandbox emulator's, which it announces on stderr as doing
+// ("runs against the built-in Planhat emulator …"). It points f at the
+// sandbox, so the caller's later use of f sees it; stop ends the sandbox.
+func (f *planhatFlags) commandClient(env *Env, conversationType, doing string) (client *planhat.Client, sandboxed bool, stop func(), err error) {
+	stop = func() {}
+	if sandboxed = f.sandboxWanted(env.Getenv); sandboxed {
+		sb, err := startSandbox(f, conversationType, env.Logger)
+		if err != nil {
+			return nil, true, stop, err
+		}
+		stop = sb.close
+		fmt.Fprintf(env.Stderr, "planbridge: sandbox mode: no PLANHAT_TOKEN set, so %s.\n", doing)
+	}
+	if client, err = f.planhatClient(nil, nil, env.Logger); err != nil {
+		return nil, sandboxed, stop, &errPlanhatConfig{err}
+	}
+	return client, sandboxed, stop, nil
+}
+
+// reportCommandClient prints a Planhat setting error and exits 1; other
+// errors (a sandbox that could not start) are returned as they are.
+func reportCommandClient(env *Env, err error) error {
+	var ce *errPlanhatConfig
+	if errors.As(err, &ce) {
+		fmt.Fprintf(env.Stderr, "planbridge: %v\n", ce)
+		return exitError{code: 1}
+	}
+	return err
+}
+
 // sandbox is an in-process Planhat emulator on a loopback listener and,
 // for serve, a Botpress emulator installed against this server.
 type sandbox struct {
