@@ -2,13 +2,14 @@ package cli_test
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/planbridge/planbridge/internal/closedport"
 )
 
 // sandboxKey is the REST API key a sandbox banner shows.
@@ -28,13 +29,7 @@ func startSandboxServe(t *testing.T) (base, key string) {
 // closedAddress is a loopback URL nothing listens on.
 func closedAddress(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr
+	return "http://" + closedport.Addr(t)
 }
 
 // TestCallServerKeepsRecords is the point of --server: a record created by

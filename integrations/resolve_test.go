@@ -3,12 +3,12 @@ package integrations
 import (
 	"bytes"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/planbridge/planbridge/botpress"
+	"github.com/planbridge/planbridge/internal/closedport"
 	"github.com/planbridge/planbridge/planhat"
 )
 
@@ -41,12 +41,7 @@ func TestResolveWebhookSecret(t *testing.T) {
 func TestLogsNameHostsOnly(t *testing.T) {
 	t.Parallel()
 	const pasted = "pasted-secret-0123456789"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // a closed port: every call fails to connect
+	addr := closedport.Addr(t) // every call fails to connect
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	apiURL := "http://" + addr + "/" + pasted

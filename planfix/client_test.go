@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/time/rate"
 
+	"github.com/planbridge/planbridge/internal/closedport"
 	"github.com/planbridge/planbridge/internal/golden"
 	"github.com/planbridge/planbridge/planfix"
 	"github.com/planbridge/planbridge/planfix/planfixemu"
@@ -495,12 +495,7 @@ func TestErrorMappingRateLimitedAndUnreachable(t *testing.T) {
 		t.Fatalf("429: error = %#v", err)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := closedport.Addr(t)
 	c = newClient(t, "http://"+addr+"/webchat/api", "tok", "p")
 	err = c.SendMessage(t.Context(), &planfix.Message{ChatID: "c", Text: "hi", Contact: planfix.Contact{ID: "u", Name: "U"}})
 	if !errors.Is(err, planfix.ErrTransport) || !planfix.IsRetryable(err) || !planfix.NotDelivered(err) {

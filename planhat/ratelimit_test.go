@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/planbridge/planbridge/internal/closedport"
 	"github.com/planbridge/planbridge/planhat"
 	"github.com/planbridge/planbridge/planhat/planhatemu"
 	"github.com/planbridge/planbridge/planhat/planhattest"
@@ -378,12 +379,7 @@ func TestLimiterFollowsRemainingHeader(t *testing.T) {
 // check, while staying matchable as the underlying network or deadline error.
 func TestTransportErrorsSayWhatToDo(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	ln.Close()
+	closed := "http://" + closedport.Addr(t)
 	e := newEnv(t, nil, func(o *planhat.Options) { o.Timeout = 20 * time.Millisecond })
 	e.srv.SetLatency(200 * time.Millisecond)
 	down, err := planhat.NewClient(planhat.Options{Token: testToken, BaseURL: closed, Retry: fastRetry, RateLimit: highLimit})

@@ -194,3 +194,48 @@ func TestReplicas(t *testing.T) {
 }
 
 func storetestNow() time.Time { return time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+// TestSlowCommitOutlivesTheCallersDeadline proves that a deadline expiring
+// while COMMIT runs does not cut it short: once fn has returned in time, the
+// write commits and Write says so, so its answer is never a failure for a
+// write that in fact landed. A deferred constraint trigger makes COMMIT slow.
+func TestSlowCommitOutlivesTheCallersDeadline(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := freshSchema(t, url)
+	s, err := pgstore.Open(context.Background(), url, pgstore.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q := pgstore.QuoteIdent(schema)
+	for _, stmt := range []string{
+		`CREATE FUNCTION ` + q + `.slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$`,
+		`CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON ` + q + `.outbox_items DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ` + q + `.slow_commit()`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	err = s.Write(ctx, func(tx store.Tx) error {
+		_, err := tx.Enqueue(ctx, store.NewItem{Kind: "k", Dest: "slow"}, time.Unix(0, 0))
+		return err
+	})
+	if ctx.Err() == nil {
+		t.Fatal("the commit was not slower than the deadline; the trigger did not run")
+	}
+	items, lerr := s.List(context.Background(), store.Filter{Dest: "slow"})
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if err != nil || len(items) != 1 {
+		t.Errorf("Write = %v with %d items stored, want nil and 1: a commit under way must finish", err, len(items))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/planbridge/planbridge/store"
 )
@@ -182,6 +183,11 @@ func (s *Store) write(ctx context.Context, internal bool, fn func(*wtx) error) e
 	return r.err
 }
 
+// commitBound caps a direct write's transaction, which the caller's context
+// no longer bounds once COMMIT is sent (see directOnce); it only matters when
+// the database stops answering.
+const commitBound = 2 * time.Minute
+
 // direct runs fn in a transaction of its own.
 func (s *Store) direct(ctx context.Context, internal bool, fn func(*wtx) error) error {
 	for attempt := 1; ; attempt++ {
@@ -193,7 +199,23 @@ func (s *Store) direct(ctx context.Context, internal bool, fn func(*wtx) error) 
 }
 
 func (s *Store) directOnce(ctx context.Context, fn func(*wtx) error) (err error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
+	// The caller's context bounds the wait for a connection and every
+	// statement fn runs, but not the COMMIT: a deadline that fires while
+	// COMMIT is on the wire leaves the outcome unknown (the server may
+	// have committed), and Write promises an answer that is the truth.
+	// database/sql and pgx both tie a transaction's commit to the context
+	// given to BeginTx, so that one is detached and bounded on its own.
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.errorf("get a connection for a write: %w", err)
+	}
+	defer conn.Close()
+	txCtx, cancelTx := context.WithTimeout(context.WithoutCancel(ctx), commitBound)
+	defer cancelTx()
+	tx, err := conn.BeginTx(txCtx, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -211,11 +233,13 @@ func (s *Store) directOnce(ctx context.Context, fn func(*wtx) error) (err error)
 	if err := fn(t); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// fn's last statement may have finished just as the caller gave up;
+		// nothing is committed yet, so giving up is still the truth.
+		return err
+	}
 	t.done = true
 	if err := tx.Commit(); err != nil {
-		if ctx.Err() != nil {
-			return s.errorf("commit: %w", ctx.Err())
-		}
 		return s.errorf("commit: %w", err)
 	}
 	committed = true
