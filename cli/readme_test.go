@@ -29,7 +29,14 @@ type readmeLine struct {
 // first screen and of readmeSections, in order.
 func readmeCommands(t *testing.T) (firstScreen, rest []readmeLine) {
 	t.Helper()
-	b, err := os.ReadFile("../README.md")
+	return readmeCommandsIn(t, "../README.md", readmeSections)
+}
+
+// readmeCommandsIn is readmeCommands for the README at path and the given
+// sections.
+func readmeCommandsIn(t *testing.T, path string, sections []string) (firstScreen, rest []readmeLine) {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +47,7 @@ func readmeCommands(t *testing.T) (firstScreen, rest []readmeLine) {
 			l := readmeLine{section: section, text: text, exported: exported}
 			if inFirst {
 				firstScreen = append(firstScreen, l)
-			} else if slices.Contains(readmeSections, section) {
+			} else if slices.Contains(sections, section) {
 				rest = append(rest, l)
 			}
 		}
@@ -149,5 +156,61 @@ func TestReadmeCommandsRun(t *testing.T) {
 	}
 	if ran < 8 {
 		t.Errorf("ran only %d README lines", ran)
+	}
+}
+
+// TestReadmeImportExportRun runs the lines of the README's "Import and
+// export" section in order, in a directory of their own as a reader's shell
+// would be (they write companies.csv): the export must write the file the
+// imports then read, and every import must succeed. It is not parallel
+// because it changes the working directory, which the whole process shares.
+func TestReadmeImportExportRun(t *testing.T) {
+	readme, err := filepath.Abs("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lines := readmeCommandsIn(t, readme, []string{"Import and export"})
+	if len(lines) < 3 {
+		t.Fatalf("the README's Import and export section has %d command lines, want an export and imports", len(lines))
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	env := map[string]string{"PLANBRIDGE_DB": filepath.Join(dir, "planbridge.db")}
+	imports := 0
+	for _, l := range lines {
+		words, err := shellFields(l.text, lookupIn(env))
+		if err != nil {
+			t.Fatalf("%s: %v", l.text, err)
+		}
+		if len(words) < 4 || words[0] != "go" || words[2] != "./cmd/planbridge" {
+			t.Fatalf("README (Import and export): %s: not a planbridge command", l.text)
+		}
+		args := words[3:]
+		code, stdout, stderr := runUntilExit(t, env, "", args...)
+		if code != 0 {
+			t.Fatalf("README: %s\n= exit %d\nstdout:\n%s\nstderr:\n%s", l.text, code, stdout, stderr)
+		}
+		switch args[0] {
+		case "export":
+			if i := slices.Index(args, "--output"); i >= 0 {
+				if b, err := os.ReadFile(args[i+1]); err != nil || !strings.Contains(string(b), "seed-company-") {
+					t.Errorf("README: %s wrote %q (%v), want the seeded companies", l.text, b, err)
+				}
+			} else if !strings.Contains(stdout, "@") {
+				t.Errorf("README: %s printed %q, want the seeded end users", l.text, stdout)
+			}
+		case "import":
+			imports++
+			want := "12 unchanged" // an unedited export of the seeded sandbox
+			if slices.Contains(args, "--dry-run") {
+				want = "12 valid, 0 invalid"
+			}
+			if !strings.Contains(stdout, want) {
+				t.Errorf("README: %s printed %q, want a summary with %q", l.text, stdout, want)
+			}
+		}
+	}
+	if imports < 2 {
+		t.Errorf("ran %d imports of the README, want the dry run and the import", imports)
 	}
 }

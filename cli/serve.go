@@ -670,6 +670,11 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
 %s
     go run ./cmd/planbridge call getCompany --input '{"id": "extid-seed-company-1"}'
 
+  Call a tool as an LLM agent does, over MCP (streamable HTTP at %s/mcp, the same key;
+  planbridge mcp serves stdio):
+    curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+      -d '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "listCompanies", "arguments": {"limit": 2}}}' %s/mcp
+
   Log a bot conversation (stored at once, delivered in bulk within seconds):
     curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
       -d '{"conversationId":"demo-1","companyId":"extid-seed-company-1","botName":"Helper","messages":[{"author":"user","text":"Hi!"},{"author":"bot","text":"Hello, how can I help?"}]}' \
@@ -677,7 +682,7 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
   then see it in the emulator, and the outbox that delivered it:
     go run ./cmd/planbridge call getConversation --input '{"id": "extid-bot-demo-1"}'
     go run ./cmd/planbridge outbox stats --db %s
-`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, key, base, base, key, export, key, base, dbPath)
+`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, key, base, base, key, export, base, key, base, key, base, dbPath)
 	if sb.bp != nil {
 		fmt.Fprintf(&w, `
   Botpress emulator:   %s   (installed against this server; events, users, states

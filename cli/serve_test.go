@@ -433,6 +433,7 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 		wait   bool
 	}{
 		{"/v1/actions/listCompanies", http.StatusOK, `"companies"`, false},
+		{"/mcp", http.StatusOK, `seed-company-`, false},
 		{"/v1/actions/logConversation", http.StatusOK, `"queued":true`, false},
 		{"/_emulator/call", http.StatusOK, `"output"`, false},
 		{"/company/updated", http.StatusOK, `"companyUpdated"`, false},
