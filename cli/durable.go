@@ -42,6 +42,8 @@ type durableDeps struct {
 	Logger    *slog.Logger
 	// Handoff, when set, runs the Planfix hand-off engine too.
 	Handoff *handoff.Options
+	// OnDelivery, when set, hears of every delivery (the console's history).
+	OnDelivery func(outbox.Delivery)
 }
 
 // newDurable builds the outbox and relay over st; the caller runs the
@@ -68,6 +70,8 @@ func (f *durableFlags) newDurable(st store.Store, deps durableDeps) (*server.Dur
 		UserAgent: "planbridge/" + Version + " (outbox)",
 		Logger:    deps.Logger,
 		Handoff:   deps.Handoff,
+
+		OnDelivery: deps.OnDelivery,
 	})
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/planbridge/planbridge/actions"
 	"github.com/planbridge/planbridge/botpress"
 	"github.com/planbridge/planbridge/botpress/botpressemu"
+	"github.com/planbridge/planbridge/console"
 	"github.com/planbridge/planbridge/handoff"
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/integrations"
@@ -443,7 +444,10 @@ func (c *serveCmd) Run(env *Env) error {
 		// seconds, not after the default poll interval.
 		hand.PollInterval = time.Second
 	}
-	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, ReadCache: cache, Policy: policy, Metrics: metrics, Logger: logger, Handoff: hand})
+	// The console's chart hears of every delivery, as /metrics does.
+	history := console.NewHistory(nil)
+	dur, err := c.newDurable(st, durableDeps{Limiters: limiters, ReadCache: cache, Policy: policy, Metrics: metrics, Logger: logger, Handoff: hand,
+		OnDelivery: history.Record})
 	if err != nil {
 		return err
 	}
@@ -518,6 +522,21 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	doors = append(doors, mcpDoor)
 	keys := httpapi.ParseAPIKeys(apiKeys)
+	adminKeys := splitKeys(apiKeys)
+	consoleOpts := console.Options{Store: st, AdminKeys: adminKeys, Handoff: dur.Handoff, Limiters: limiters, Cache: cache,
+		History: history, Version: Version, Logger: logger}
+	if sb != nil && len(adminKeys) > 0 {
+		// The sandbox chat plays the bot through the public REST door,
+		// with a key the door accepts, and the agent through the Planfix
+		// emulator's control API.
+		consoleOpts.Sandbox = &console.Sandbox{ServerURL: base, APIKey: adminKeys[0], PlanfixURL: sb.pf.URL,
+			EventsURL: sb.pf.URL + sandboxEventsPath, CompanyID: "extid-seed-company-1", BotName: "Sandbox bot"}
+	}
+	con, err := console.New(consoleOpts)
+	if err != nil {
+		return err
+	}
+	doors = append(doors, con.Door())
 	handler, err := server.New(server.Options{
 		Registry: reg,
 		Metrics:  metrics,
@@ -613,6 +632,17 @@ func (c *serveCmd) Run(env *Env) error {
 	return nil
 }
 
+// splitKeys lists the keys of a comma-separated PLANBRIDGE_API_KEYS.
+func splitKeys(list string) []string {
+	var out []string
+	for part := range strings.SplitSeq(list, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
 // releaseStartupMemory returns what start-up allocated and dropped to the
 // operating system before the server idles. The store's migration tool
 // (goose) parses each migration with a 4 MB buffer that it keeps in a
@@ -644,6 +674,12 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
 		key = apiKey
 		export += " PLANBRIDGE_API_KEY=" + apiKey
 	}
+	// The emulators' addresses too, for the README's tour of the sandbox:
+	// its lines reach the emulators through these, as pasted.
+	export += " PLANHAT_EMULATOR_URL=" + sb.url + " PLANHAT_EMULATOR_TOKEN=" + sb.emulator.Token
+	if sb.pf != nil {
+		export += " PLANFIX_EMULATOR_URL=" + sb.pf.URL
+	}
 	fmt.Fprintf(&w, `
 ================================================================================
   planbridge %s — SANDBOX MODE
@@ -659,6 +695,8 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
   Botpress door:       POST %s%s   (configuration apiToken = the emulator token)
   OpenAPI:             %s/openapi.json
   Metrics:             %s/metrics
+  Console:             %s/console   (log in with the REST API key: outbox, hand-offs,
+                       budget, and a sandbox chat that plays the user and the agent)
 
   Try the REST door:
     curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
@@ -666,7 +704,7 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
 
   Try the command line (in another shell, in this repository):
     go run ./cmd/planbridge call --server %s --api-key %s listCompanies
-  or set both once and leave the flags out:
+  or set them once (with the emulators' addresses, for the README's tour) and leave the flags out:
 %s
     go run ./cmd/planbridge call getCompany --input '{"id": "extid-seed-company-1"}'
 
@@ -682,7 +720,7 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
   then see it in the emulator, and the outbox that delivered it:
     go run ./cmd/planbridge call getConversation --input '{"id": "extid-bot-demo-1"}'
     go run ./cmd/planbridge outbox stats --db %s
-`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, key, base, base, key, export, base, key, base, key, base, dbPath)
+`, Version, sandboxSeed, base, sb.url, sb.emulator.Token, sb.emulator.Tenant, keyLine, base, bpPath, base, base, base, key, base, base, key, export, base, key, base, key, base, dbPath)
 	if sb.bp != nil {
 		fmt.Fprintf(&w, `
   Botpress emulator:   %s   (installed against this server; events, users, states

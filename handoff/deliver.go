@@ -258,6 +258,11 @@ func (e *Engine) writeStatuses() {
 				if err := enqueue(ctx, tx, now, r.installation, KindPlanfix, statusKey(r.chatID), r.item); err != nil {
 					return err
 				}
+				// The console shows the last status per chat; a session
+				// that is gone changes nothing.
+				if err := tx.SetHandoffStatus(ctx, r.chatID, r.item.Status, r.item.StatusText, now); err != nil {
+					return err
+				}
 			}
 			return nil
 		})

@@ -350,6 +350,12 @@ func (e *Engine) PostBotMessage(ctx context.Context, m BotMessage) (store.Handof
 			if err != nil || !fresh {
 				return err
 			}
+		} else if _, err := tx.RecordHandoffMessage(ctx, store.HandoffMessage{Installation: m.Installation, Origin: store.FromBot,
+			Key: "unkeyed-" + rand.Text(), ChatID: sess.ChatID, At: now}); err != nil {
+			// A message without an id cannot be de-duplicated, but it is
+			// recorded all the same: the console's "last message from the
+			// user" reads these records.
+			return err
 		}
 		return enqueue(ctx, tx, now, m.Installation, KindPlanfix, planfixKey(sess.ChatID), planfixItem{Op: opMessage, Message: &msg})
 	})

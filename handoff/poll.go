@@ -3,6 +3,7 @@ package handoff
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -99,6 +100,12 @@ func (e *Engine) checkTask(ctx context.Context, s store.HandoffSession) {
 	if err != nil {
 		e.log.Debug("handoff: checking a task failed", "chat", s.ChatID, "err", err)
 		return
+	}
+	// The console shows the task number; a write only when it changed.
+	if n := strconv.FormatInt(task.Number, 10); task.Number > 0 && n != s.TaskNumber {
+		if err := e.st.SetHandoffTask(ctx, s.ChatID, n); err != nil {
+			e.log.Warn("handoff: recording the task number failed", "chat", s.ChatID, "err", err)
+		}
 	}
 	if task.StatusIsActive == nil || *task.StatusIsActive {
 		return

@@ -65,7 +65,7 @@ type WebhookEvent struct {
 	// Seq orders a session's events (the outbox's item ids only grow).
 	Seq     int64         `json:"seq"`
 	Message *WebhookReply `json:"message,omitempty"`
-	// Reason says who stopped the session: agent or bot.
+	// Reason says who stopped the session: agent, bot or operator.
 	Reason string `json:"reason,omitempty"`
 }
 

@@ -169,7 +169,19 @@ func (d *adminDoor) item(w http.ResponseWriter, r *http.Request) {
 		d.storeFailed(w, r, "reading the item", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, outboxadmin.NewItem(it))
+	log, err := d.st.Attempts(r.Context(), id)
+	if err != nil {
+		d.storeFailed(w, r, "reading the item's attempts", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, adminItem{Item: outboxadmin.NewItem(it), AttemptLog: log})
+}
+
+// adminItem is the answer of GET /v1/admin/outbox/items/{id}: the item and
+// every failed attempt's error, oldest first (the item keeps only the last).
+type adminItem struct {
+	outboxadmin.Item
+	AttemptLog []store.Attempt `json:"attemptLog"`
 }
 
 // selection is the body of POST /v1/admin/outbox/retry and …/discard:

@@ -75,6 +75,20 @@ func (f *fakeStore) Item(_ context.Context, id int64) (store.Item, error) {
 	return store.Item{}, store.ErrNotFound
 }
 
+func (f *fakeStore) Attempts(_ context.Context, id int64) ([]store.Attempt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	for _, it := range f.items {
+		if it.ID == id && it.LastError != "" {
+			return []store.Attempt{{At: it.UpdatedAt, Attempt: it.Attempts, Error: it.LastError}}, nil
+		}
+	}
+	return []store.Attempt{}, nil
+}
+
 func (f *fakeStore) Retry(_ context.Context, flt store.Filter, _ time.Time) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

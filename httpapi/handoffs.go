@@ -121,7 +121,7 @@ type HandoffSession struct {
 	ChatID    string `json:"chatId"`
 	State     string `json:"state"`
 	Assigned  bool   `json:"assigned"`
-	// StopReason is "bot" or "agent" once the session ended.
+	// StopReason is "bot", "agent" or "operator" once the session ended.
 	StopReason string    `json:"stopReason,omitempty"`
 	CreatedAt  time.Time `json:"createdAt"`
 }

@@ -65,12 +65,43 @@ type HandoffSession struct {
 	// Assigned is set once the first agent reply arrived (hitlAssigned).
 	Assigned bool `json:"assigned"`
 	// StopReason says who ended the session: "bot", "agent" (the task was
-	// completed in Planfix) or "user".
+	// completed in Planfix), "user" or "operator" (from the console).
 	StopReason string    `json:"stopReason,omitempty"`
 	CreatedAt  time.Time `json:"createdAt"`
 	UpdatedAt  time.Time `json:"updatedAt"`
 	// CheckedAt is when the Planfix task's status was last polled.
 	CheckedAt time.Time `json:"checkedAt,omitzero"`
+	// TaskNumber is the Planfix task's number, once the poller learned it.
+	TaskNumber string `json:"taskNumber,omitempty"`
+	// LastStatus, LastStatusText and LastStatusAt are the last
+	// messageStatus planbridge reported to Planfix for an agent's reply
+	// in this chat ("sent", or "error" with the reason).
+	LastStatus     string    `json:"lastStatus,omitempty"`
+	LastStatusText string    `json:"lastStatusText,omitempty"`
+	LastStatusAt   time.Time `json:"lastStatusAt,omitzero"`
+}
+
+// HandoffSessionFilter selects sessions for the operator's list; zero
+// fields match anything.
+type HandoffSessionFilter struct {
+	// State is HandoffOpen or HandoffStopped.
+	State          string
+	Installation   string
+	ConversationID string
+	ChatID         string
+	// BeforeUpdated pages: only sessions updated before it.
+	BeforeUpdated time.Time
+	// Limit caps the list; 0 means 100.
+	Limit int
+}
+
+// HandoffSessionSummary is a session with when a message last crossed it each way.
+type HandoffSessionSummary struct {
+	HandoffSession
+	// LastFromBot is when the bot side (the end user or the bot) last sent a message to Planfix.
+	LastFromBot time.Time `json:"lastFromBot,omitzero"`
+	// LastFromPlanfix is when an agent's reply last arrived.
+	LastFromPlanfix time.Time `json:"lastFromPlanfix,omitzero"`
 }
 
 // The origins of a recorded hand-off message.
@@ -104,6 +135,9 @@ type HandoffTx interface {
 	LockHandoffSession(ctx context.Context, chatID string) (HandoffSession, error)
 	// UpdateHandoffSession replaces the stored session of s.ChatID, or fails with ErrNotFound.
 	UpdateHandoffSession(ctx context.Context, s HandoffSession) error
+	// SetHandoffStatus records the last messageStatus reported in a chat;
+	// a session that does not exist is not an error (it changes nothing).
+	SetHandoffStatus(ctx context.Context, chatID, status, text string, at time.Time) error
 	// RecordHandoffMessage remembers a message; it reports false, and
 	// changes nothing, when one with the same installation, origin and key
 	// was recorded before.
@@ -124,4 +158,9 @@ type Handoffs interface {
 	OpenHandoffSessions(ctx context.Context, checkedBefore time.Time, limit int) ([]HandoffSession, error)
 	// SetHandoffChecked records when an open session's task was polled.
 	SetHandoffChecked(ctx context.Context, chatID string, at time.Time) error
+	// SetHandoffTask records a session's Planfix task number; a session
+	// that does not exist is not an error (it changes nothing).
+	SetHandoffTask(ctx context.Context, chatID, number string) error
+	// HandoffSessions lists sessions matching f, most recently updated first.
+	HandoffSessions(ctx context.Context, f HandoffSessionFilter) ([]HandoffSessionSummary, error)
 }

@@ -96,6 +96,17 @@ type Item struct {
 	FinishedAt  time.Time `json:"finishedAt,omitzero"`
 }
 
+// Attempt is one failed delivery attempt of an item, as Finish or Rescue recorded it.
+type Attempt struct {
+	At time.Time `json:"at"`
+	// Attempt is the item's attempt count after it (a snooze gives its attempt back).
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error"`
+}
+
+// MaxAttemptLog is how many failed attempts a store keeps per item, newest.
+const MaxAttemptLog = 50
+
 // Enqueued reports what Enqueue did.
 type Enqueued struct {
 	// ID is the item's id (the existing item's when coalesced).
@@ -290,6 +301,9 @@ type Store interface {
 	List(ctx context.Context, f Filter) ([]Item, error)
 	// Item returns one item, or ErrNotFound.
 	Item(ctx context.Context, id int64) (Item, error)
+	// Attempts returns an item's failed attempts, oldest first (at most
+	// MaxAttemptLog, the newest); none for an unknown item.
+	Attempts(ctx context.Context, id int64) ([]Attempt, error)
 	// Retry makes matching dead, discarded or available items available at
 	// now with fresh attempts; running and completed items are not touched.
 	// A dead or discarded item whose Coalesce an available item holds is

@@ -36,6 +36,9 @@ type DurableOptions struct {
 	Policy integrations.HostPolicy
 	// Metrics, when set, counts deliveries and the delivery clients' calls.
 	Metrics *httpapi.Metrics
+	// OnDelivery, when set, is told of every finished delivery too (the
+	// console's per-minute history).
+	OnDelivery func(outbox.Delivery)
 	// UserAgent is sent to Planhat.
 	UserAgent string
 	// Logger receives diagnostics; nil discards.
@@ -66,14 +69,18 @@ func NewDurable(opts DurableOptions) (*Durable, error) {
 	}
 	oo := opts.Outbox
 	oo.Store, oo.Logger = opts.Store, logger
-	if opts.Metrics != nil {
-		m := opts.Metrics
+	if m, also := opts.Metrics, opts.OnDelivery; m != nil || also != nil {
 		oo.Observer = func(d outbox.Delivery) {
-			counts := make(map[string]int, len(d.Verdicts))
-			for v, n := range d.Verdicts {
-				counts[v.String()] = n
+			if m != nil {
+				counts := make(map[string]int, len(d.Verdicts))
+				for v, n := range d.Verdicts {
+					counts[v.String()] = n
+				}
+				m.ObserveDelivery(d.Kind, counts, d.Duration)
 			}
-			m.ObserveDelivery(d.Kind, counts, d.Duration)
+			if also != nil {
+				also(d)
+			}
 		}
 	}
 	ob, err := outbox.New(oo)

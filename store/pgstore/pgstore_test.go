@@ -100,7 +100,7 @@ func TestMigrate(t *testing.T) {
 		}
 		all = append(all, results[i]...)
 	}
-	if d := cmp.Diff([]string{"00001_init.sql", "00002_handoff.sql", "00003_budget.sql"}, all); d != "" {
+	if d := cmp.Diff([]string{"00001_init.sql", "00002_handoff.sql", "00003_budget.sql", "00004_console.sql"}, all); d != "" {
 		t.Errorf("concurrent Migrate applied (-want +got):\n%s", d)
 	}
 	applied, err := pgstore.Migrate(ctx, url, opts)

@@ -108,7 +108,7 @@ func TestMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"00001_init.sql", "00002_handoff.sql", "00003_budget.sql"}, applied); diff != "" {
+	if diff := cmp.Diff([]string{"00001_init.sql", "00002_handoff.sql", "00003_budget.sql", "00004_console.sql"}, applied); diff != "" {
 		t.Errorf("first Migrate (-want +got):\n%s", diff)
 	}
 	applied, err = sqlitestore.Migrate(ctx, path, sqlitestore.Options{})

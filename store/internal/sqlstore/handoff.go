@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/planbridge/planbridge/store"
@@ -31,19 +32,33 @@ func (t *wtx) PutHandoffInstallation(ctx context.Context, in store.HandoffInstal
 }
 
 const sessionColumns = `chat_id, installation, conversation_id, user_id, contact_id, contact_name, contact_email,
- title, state, assigned, stop_reason, created_at, updated_at, checked_at`
+ title, state, assigned, stop_reason, created_at, updated_at, checked_at, task_number, last_status, last_status_text, last_status_at`
+
+// sessionColumnCount is how many columns sessionColumns names.
+const sessionColumnCount = 18
 
 func sessionArgs(s store.HandoffSession) []any {
 	return []any{s.ChatID, s.Installation, s.ConversationID, s.UserID, s.ContactID, s.ContactName, s.ContactEmail,
-		s.Title, s.State, s.Assigned, s.StopReason, micros(s.CreatedAt), micros(s.UpdatedAt), micros(s.CheckedAt)}
+		s.Title, s.State, s.Assigned, s.StopReason, micros(s.CreatedAt), micros(s.UpdatedAt), micros(s.CheckedAt),
+		s.TaskNumber, s.LastStatus, s.LastStatusText, micros(s.LastStatusAt)}
+}
+
+// sessionDest are the scan targets of sessionColumns; finish converts the times.
+func sessionDest(s *store.HandoffSession, times *[4]int64) []any {
+	return []any{&s.ChatID, &s.Installation, &s.ConversationID, &s.UserID, &s.ContactID, &s.ContactName, &s.ContactEmail,
+		&s.Title, &s.State, &s.Assigned, &s.StopReason, &times[0], &times[1], &times[2],
+		&s.TaskNumber, &s.LastStatus, &s.LastStatusText, &times[3]}
+}
+
+func finishSession(s *store.HandoffSession, times [4]int64) {
+	s.CreatedAt, s.UpdatedAt, s.CheckedAt, s.LastStatusAt = fromMicros(times[0]), fromMicros(times[1]), fromMicros(times[2]), fromMicros(times[3])
 }
 
 func scanSession(sc scanner) (store.HandoffSession, error) {
 	var s store.HandoffSession
-	var created, updated, checked int64
-	err := sc.Scan(&s.ChatID, &s.Installation, &s.ConversationID, &s.UserID, &s.ContactID, &s.ContactName, &s.ContactEmail,
-		&s.Title, &s.State, &s.Assigned, &s.StopReason, &created, &updated, &checked)
-	s.CreatedAt, s.UpdatedAt, s.CheckedAt = fromMicros(created), fromMicros(updated), fromMicros(checked)
+	var times [4]int64
+	err := sc.Scan(sessionDest(&s, &times)...)
+	finishSession(&s, times)
 	return s, err
 }
 
@@ -57,7 +72,7 @@ func (t *wtx) CreateHandoffSession(ctx context.Context, s store.HandoffSession) 
 	if !validSession(s) {
 		return t.s.errorf("create hand-off session %q: a session needs a chat id, an installation, a contact id and the state open or stopped", s.ChatID)
 	}
-	n, err := t.affected(ctx, `INSERT INTO handoff_sessions (`+sessionColumns+`) VALUES (`+marks(14)+`) ON CONFLICT (chat_id) DO NOTHING`, sessionArgs(s)...)
+	n, err := t.affected(ctx, `INSERT INTO handoff_sessions (`+sessionColumns+`) VALUES (`+marks(sessionColumnCount)+`) ON CONFLICT (chat_id) DO NOTHING`, sessionArgs(s)...)
 	if err != nil {
 		return t.s.errorf("create hand-off session %s: %w", s.ChatID, err)
 	}
@@ -87,12 +102,21 @@ func (t *wtx) UpdateHandoffSession(ctx context.Context, s store.HandoffSession) 
 	args := append(sessionArgs(s)[1:], s.ChatID)
 	n, err := t.affected(ctx, `UPDATE handoff_sessions SET installation = ?, conversation_id = ?, user_id = ?, contact_id = ?,
  contact_name = ?, contact_email = ?, title = ?, state = ?, assigned = ?, stop_reason = ?, created_at = ?, updated_at = ?,
- checked_at = ? WHERE chat_id = ?`, args...)
+ checked_at = ?, task_number = ?, last_status = ?, last_status_text = ?, last_status_at = ? WHERE chat_id = ?`, args...)
 	if err != nil {
 		return t.s.errorf("update hand-off session %s: %w", s.ChatID, err)
 	}
 	if n == 0 {
 		return t.s.errorf("update hand-off session %q: %w", s.ChatID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// SetHandoffStatus records the last messageStatus reported in a chat.
+func (t *wtx) SetHandoffStatus(ctx context.Context, chatID, status, text string, at time.Time) error {
+	if _, err := t.exec(ctx, `UPDATE handoff_sessions SET last_status = ?, last_status_text = ?, last_status_at = ? WHERE chat_id = ?`,
+		status, text, micros(at), chatID); err != nil {
+		return t.s.errorf("record the message status of hand-off session %s: %w", chatID, err)
 	}
 	return nil
 }
@@ -187,4 +211,70 @@ func (s *Store) SetHandoffChecked(ctx context.Context, chatID string, at time.Ti
 		}
 		return nil
 	})
+}
+
+// SetHandoffTask records a session's Planfix task number.
+func (s *Store) SetHandoffTask(ctx context.Context, chatID, number string) error {
+	return s.write(ctx, true, func(t *wtx) error {
+		if _, err := t.exec(ctx, `UPDATE handoff_sessions SET task_number = ? WHERE chat_id = ? AND task_number <> ?`, number, chatID, number); err != nil {
+			return t.s.errorf("record the task of hand-off session %s: %w", chatID, err)
+		}
+		return nil
+	})
+}
+
+// HandoffSessions lists sessions matching f, most recently updated first,
+// each with the newest message time per origin (the messages' index on
+// chat_id, origin, created_at makes each a single probe).
+func (s *Store) HandoffSessions(ctx context.Context, f store.HandoffSessionFilter) ([]store.HandoffSessionSummary, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q := `SELECT ` + prefixed("h.", sessionColumns) + `,
+ COALESCE((SELECT MAX(m.created_at) FROM handoff_messages m WHERE m.chat_id = h.chat_id AND m.origin = 'bot'), 0),
+ COALESCE((SELECT MAX(m.created_at) FROM handoff_messages m WHERE m.chat_id = h.chat_id AND m.origin = 'planfix'), 0)
+ FROM handoff_sessions h WHERE 1 = 1`
+	var args []any
+	for _, c := range []struct{ col, val string }{{"h.state", f.State}, {"h.installation", f.Installation}, {"h.conversation_id", f.ConversationID}, {"h.chat_id", f.ChatID}} {
+		if c.val != "" {
+			q += ` AND ` + c.col + ` = ?`
+			args = append(args, c.val)
+		}
+	}
+	if !f.BeforeUpdated.IsZero() {
+		q += ` AND h.updated_at < ?`
+		args = append(args, micros(f.BeforeUpdated))
+	}
+	q += ` ORDER BY h.updated_at DESC, h.chat_id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, s.errorf("list hand-off sessions: %w", err)
+	}
+	defer rows.Close()
+	out := []store.HandoffSessionSummary{}
+	for rows.Next() {
+		var sum store.HandoffSessionSummary
+		var times [4]int64
+		var fromBot, fromPlanfix int64
+		if err := rows.Scan(append(sessionDest(&sum.HandoffSession, &times), &fromBot, &fromPlanfix)...); err != nil {
+			return nil, s.errorf("list hand-off sessions: %w", err)
+		}
+		finishSession(&sum.HandoffSession, times)
+		sum.LastFromBot, sum.LastFromPlanfix = fromMicros(fromBot), fromMicros(fromPlanfix)
+		out = append(out, sum)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.errorf("list hand-off sessions: %w", err)
+	}
+	return out, nil
+}
+
+// prefixed qualifies every column of a comma-separated list with p.
+func prefixed(p, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -165,6 +165,11 @@ func (s *Store) Finish(ctx context.Context, owner string, now time.Time, outcome
 			if err != nil {
 				return fmt.Errorf("item %d: %w", o.ID, err)
 			}
+			if n > 0 && o.Error != "" {
+				if err := t.logAttempts(ctx, at, o.Error, []any{o.ID}); err != nil {
+					return fmt.Errorf("item %d: %w", o.ID, err)
+				}
+			}
 			applied += n
 		}
 		return nil
@@ -302,6 +307,9 @@ func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		total += n
+		if err := t.logAttempts(ctx, at, LapsedError, append(slices.Clip(back), dead...)); err != nil {
+			return err
+		}
 		for id, by := range superseded {
 			n, err := t.affected(ctx, `UPDATE outbox_items SET state = 'discarded', finished_at = ?, last_error = ?, locked_by = '', locked_until = 0, updated_at = ?
  WHERE state = 'running' AND locked_until < ? AND id = ?`,
@@ -329,9 +337,14 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 	}
 	n := 0
 	err := s.write(ctx, true, func(t *wtx) error {
+		// The same rows twice in one transaction: their attempt log, then them.
+		pick := `SELECT id FROM outbox_items INDEXED(outbox_items_finished)
+ WHERE state IN ('completed', 'discarded') AND finished_at < ? ORDER BY finished_at, id LIMIT ?`
+		if _, err := t.exec(ctx, `DELETE FROM outbox_attempts WHERE item_id IN (`+pick+`)`, micros(before), limit); err != nil {
+			return err
+		}
 		var err error
-		n, err = t.affected(ctx, `DELETE FROM outbox_items WHERE id IN (SELECT id FROM outbox_items INDEXED(outbox_items_finished)
- WHERE state IN ('completed', 'discarded') AND finished_at < ? LIMIT ?)`, micros(before), limit)
+		n, err = t.affected(ctx, `DELETE FROM outbox_items WHERE id IN (`+pick+`)`, micros(before), limit)
 		return err
 	})
 	if err != nil {
@@ -480,6 +493,26 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	})
 	if err != nil {
 		return s.errorf("release lease %s of %s: %w", name, holder, err)
+	}
+	return nil
+}
+
+// logAttempts records a failed attempt of each of ids (after their update,
+// so the attempt count is the item's), keeping the newest MaxAttemptLog
+// of each: snoozes spend no attempt, so only this bounds the log.
+func (t *wtx) logAttempts(ctx context.Context, at int64, msg string, ids []any) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := t.affectedIn(ctx, `INSERT INTO outbox_attempts (item_id, at, attempt, error) SELECT id, ?, attempts, ? FROM outbox_items WHERE id IN `,
+		[]any{at, msg}, ids); err != nil {
+		return fmt.Errorf("logging the attempt: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := t.exec(ctx, `DELETE FROM outbox_attempts WHERE item_id = ? AND at < (SELECT at FROM outbox_attempts WHERE item_id = ? ORDER BY at DESC LIMIT 1 OFFSET ?)`,
+			id, id, store.MaxAttemptLog-1); err != nil {
+			return fmt.Errorf("trimming the attempt log: %w", err)
+		}
 	}
 	return nil
 }

@@ -278,3 +278,26 @@ func (s *Store) Destination(ctx context.Context, id string) (store.Destination, 
 	d.UpdatedAt = fromMicros(updated)
 	return d, nil
 }
+
+// Attempts returns an item's failed attempts, oldest first.
+func (s *Store) Attempts(ctx context.Context, id int64) ([]store.Attempt, error) {
+	rows, err := s.query(ctx, `SELECT at, attempt, error FROM outbox_attempts WHERE item_id = ? ORDER BY at, attempt`, id)
+	if err != nil {
+		return nil, s.errorf("attempts of item %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := []store.Attempt{}
+	for rows.Next() {
+		var a store.Attempt
+		var at int64
+		if err := rows.Scan(&at, &a.Attempt, &a.Error); err != nil {
+			return nil, s.errorf("attempts of item %d: %w", id, err)
+		}
+		a.At = fromMicros(at)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.errorf("attempts of item %d: %w", id, err)
+	}
+	return out, nil
+}
