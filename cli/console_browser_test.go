@@ -160,7 +160,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		})()`, "session-"+chatID, want)
 	}
 	b.step("handoffs-open", func() {
-		b.reloadUntil(base+"/console/handoffs", rowJS(`tr.cells[2].textContent.trim() === "open" && tr.cells[3].textContent.trim() === "assigned"`))
+		b.reloadUntil(base+"/console/handoffs", rowJS(`tr.cells[2].textContent.trim() === "open" && tr.cells[3].textContent.trim() === "Peter Peterson"`))
 		b.screenshot("handoffs-open")
 	})
 
@@ -174,6 +174,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.do(chromedp.Navigate(base + "/console/sandbox"))
 		b.poll(`document.querySelector("#planhat-pane #planhat-conversation")?.textContent.includes("Your refund is on its way.") ? "yes" : ""`)
 		b.screenshot("sandbox-planhat")
+	})
+
+	// After all that the overview charts the last hour's deliveries: a
+	// delivered bar for the Planhat destination and one for Planfix.
+	b.step("overview-chart", func() {
+		b.reloadUntil(base+"/console", `document.querySelectorAll("svg.chart rect.ok").length >= 2 ? "yes" : ""`)
+		b.screenshot("overview-after")
 	})
 }
 

@@ -463,12 +463,19 @@ func (e *Engine) ReceiveAgentMessage(ctx context.Context, installation string, m
 				return nil
 			}
 			kicks[KindPlanfix] = true
+			if err := tx.SetHandoffStatus(ctx, msg.ChatID, string(planfix.StatusError), StoppedStatus, now); err != nil {
+				return err
+			}
 			return enqueue(ctx, tx, now, installation, KindPlanfix, statusKey(msg.ChatID),
 				planfixItem{Op: opStatus, MessageID: msg.MessageID, Status: string(planfix.StatusError), StatusText: StoppedStatus})
 		}
 		first := !cur.Assigned
-		if first {
+		// The console shows who answers; the row changes only when that does.
+		if agent := msg.Author(); first || (agent != "" && agent != cur.AgentName) {
 			cur.Assigned, cur.UpdatedAt = true, now
+			if agent != "" {
+				cur.AgentName = agent
+			}
 			if err := tx.UpdateHandoffSession(ctx, cur); err != nil {
 				return err
 			}

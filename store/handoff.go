@@ -71,6 +71,8 @@ type HandoffSession struct {
 	UpdatedAt  time.Time `json:"updatedAt"`
 	// CheckedAt is when the Planfix task's status was last polled.
 	CheckedAt time.Time `json:"checkedAt,omitzero"`
+	// AgentName is the Planfix employee who answered last.
+	AgentName string `json:"agentName,omitempty"`
 	// TaskNumber is the Planfix task's number, once the poller learned it.
 	TaskNumber string `json:"taskNumber,omitempty"`
 	// LastStatus, LastStatusText and LastStatusAt are the last

@@ -108,13 +108,13 @@ func testHandoffListing(t *testing.T, s store.Store) {
 		if err != nil {
 			return err
 		}
-		cur.Assigned, cur.UpdatedAt = true, at(40)
+		cur.Assigned, cur.AgentName, cur.UpdatedAt = true, "Peter Peterson", at(40)
 		return tx.UpdateHandoffSession(ctx, cur)
 	}); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := s.HandoffSession(ctx, "lc1")
-	if after.TaskNumber != "1042" || after.LastStatus != "error" || !after.Assigned {
+	if after.TaskNumber != "1042" || after.LastStatus != "error" || !after.Assigned || after.AgentName != "Peter Peterson" {
 		t.Errorf("an update lost the task or status: %+v", after)
 	}
 	if other, _ := s.HandoffSessions(ctx, store.HandoffSessionFilter{ChatID: "lc3"}); len(other) != 1 || !other[0].LastFromBot.IsZero() || other[0].LastStatus != "" {

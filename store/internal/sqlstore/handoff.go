@@ -32,22 +32,22 @@ func (t *wtx) PutHandoffInstallation(ctx context.Context, in store.HandoffInstal
 }
 
 const sessionColumns = `chat_id, installation, conversation_id, user_id, contact_id, contact_name, contact_email,
- title, state, assigned, stop_reason, created_at, updated_at, checked_at, task_number, last_status, last_status_text, last_status_at`
+ title, state, assigned, stop_reason, created_at, updated_at, checked_at, task_number, last_status, last_status_text, last_status_at, agent_name`
 
 // sessionColumnCount is how many columns sessionColumns names.
-const sessionColumnCount = 18
+const sessionColumnCount = 19
 
 func sessionArgs(s store.HandoffSession) []any {
 	return []any{s.ChatID, s.Installation, s.ConversationID, s.UserID, s.ContactID, s.ContactName, s.ContactEmail,
 		s.Title, s.State, s.Assigned, s.StopReason, micros(s.CreatedAt), micros(s.UpdatedAt), micros(s.CheckedAt),
-		s.TaskNumber, s.LastStatus, s.LastStatusText, micros(s.LastStatusAt)}
+		s.TaskNumber, s.LastStatus, s.LastStatusText, micros(s.LastStatusAt), s.AgentName}
 }
 
 // sessionDest are the scan targets of sessionColumns; finish converts the times.
 func sessionDest(s *store.HandoffSession, times *[4]int64) []any {
 	return []any{&s.ChatID, &s.Installation, &s.ConversationID, &s.UserID, &s.ContactID, &s.ContactName, &s.ContactEmail,
 		&s.Title, &s.State, &s.Assigned, &s.StopReason, &times[0], &times[1], &times[2],
-		&s.TaskNumber, &s.LastStatus, &s.LastStatusText, &times[3]}
+		&s.TaskNumber, &s.LastStatus, &s.LastStatusText, &times[3], &s.AgentName}
 }
 
 func finishSession(s *store.HandoffSession, times [4]int64) {
@@ -102,7 +102,7 @@ func (t *wtx) UpdateHandoffSession(ctx context.Context, s store.HandoffSession) 
 	args := append(sessionArgs(s)[1:], s.ChatID)
 	n, err := t.affected(ctx, `UPDATE handoff_sessions SET installation = ?, conversation_id = ?, user_id = ?, contact_id = ?,
  contact_name = ?, contact_email = ?, title = ?, state = ?, assigned = ?, stop_reason = ?, created_at = ?, updated_at = ?,
- checked_at = ?, task_number = ?, last_status = ?, last_status_text = ?, last_status_at = ? WHERE chat_id = ?`, args...)
+ checked_at = ?, task_number = ?, last_status = ?, last_status_text = ?, last_status_at = ?, agent_name = ? WHERE chat_id = ?`, args...)
 	if err != nil {
 		return t.s.errorf("update hand-off session %s: %w", s.ChatID, err)
 	}
