@@ -40,12 +40,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "planbridge.db"), sqlitestore.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	f := &fixture{st: st, now: time.Now()}
 	f.hist = console.NewHistory(nil)
 	c, err := console.New(console.Options{Store: st, AdminKeys: []string{adminKey}, History: f.hist, Version: "test"})
@@ -60,6 +55,17 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(f.srv.Close)
 	f.seed(t)
 	return f
+}
+
+// openStore opens a SQLite store in the test's directory.
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "planbridge.db"), sqlitestore.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // seed stores a Planhat destination and a Planfix installation with

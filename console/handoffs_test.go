@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/planbridge/planbridge/httpapi"
 	"github.com/planbridge/planbridge/outbox"
 	"github.com/planbridge/planbridge/store"
-	"github.com/planbridge/planbridge/store/sqlitestore"
 )
 
 // handoffFixture is a console with a hand-off engine over a real store
@@ -26,11 +24,7 @@ import (
 func handoffFixture(t *testing.T) (*fixture, *handoff.Engine) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "planbridge.db"), sqlitestore.Options{Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	ob, err := outbox.New(outbox.Options{Store: st})
 	if err != nil {
 		t.Fatal(err)

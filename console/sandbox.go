@@ -413,6 +413,16 @@ func (c *Console) sandboxReply(_ http.ResponseWriter, r *http.Request, _ session
 	if text == "" {
 		return "", badInput("Write the agent's reply first.")
 	}
+	return c.asAgent(r, "/_emulator/reply", map[string]string{"message": text})
+}
+
+func (c *Console) sandboxComplete(_ http.ResponseWriter, r *http.Request, _ session) (string, error) {
+	return c.asAgent(r, "/_emulator/close-task", map[string]string{})
+}
+
+// asAgent posts to the Planfix emulator's control API for the chat's task,
+// as the agent's desk would act on it.
+func (c *Console) asAgent(r *http.Request, path string, body map[string]string) (string, error) {
 	s := c.opts.Sandbox
 	s.mu.Lock()
 	chatID := s.current().ChatID
@@ -420,25 +430,10 @@ func (c *Console) sandboxReply(_ http.ResponseWriter, r *http.Request, _ session
 	if chatID == "" {
 		return "", badInput("No chat is with an agent yet: as the end user, ask for a human first.")
 	}
+	body["chatId"] = chatID
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	if err := s.call(ctx, http.MethodPost, s.PlanfixURL+"/_emulator/reply", false, map[string]string{"chatId": chatID, "message": text}, nil); err != nil {
-		return "", sandboxFailed(err)
-	}
-	return "/console/sandbox", nil
-}
-
-func (c *Console) sandboxComplete(_ http.ResponseWriter, r *http.Request, _ session) (string, error) {
-	s := c.opts.Sandbox
-	s.mu.Lock()
-	chatID := s.current().ChatID
-	s.mu.Unlock()
-	if chatID == "" {
-		return "", badInput("There is no Planfix task yet: as the end user, ask for a human first.")
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
-	defer cancel()
-	if err := s.call(ctx, http.MethodPost, s.PlanfixURL+"/_emulator/close-task", false, map[string]string{"chatId": chatID}, nil); err != nil {
+	if err := s.call(ctx, http.MethodPost, s.PlanfixURL+path, false, body, nil); err != nil {
 		return "", sandboxFailed(err)
 	}
 	return "/console/sandbox", nil
