@@ -327,7 +327,7 @@ type serveCmd struct {
 	BotpressTimeout time.Duration `name:"botpress-timeout" env:"PLANBRIDGE_BOTPRESS_TIMEOUT" default:"50s" help:"How long one Botpress operation may run before it is answered with a timeout error; 0 means no bound."`
 	BPAPIURL        string        `name:"bp-api-url" env:"BP_API_URL" help:"Botpress Runtime API URL (default https://api.botpress.cloud)."`
 	BPToken         string        `name:"bp-token" env:"BP_TOKEN" help:"Botpress Integration Access Key (or PAT), used to emit events."`
-	ShutdownTimeout time.Duration `name:"shutdown-timeout" default:"15s" help:"How long in-flight requests may take to finish on shutdown."`
+	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"PLANBRIDGE_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may take to finish on shutdown (a second interrupt stops at once)."`
 }
 
 // Run starts the server and blocks until the context ends, then shuts down
@@ -619,7 +619,7 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 
 	err = serveUntilDone(env.Ctx, httpServer, ln, c.ShutdownTimeout, func() {
-		logger.Info("shutting down", "grace", c.ShutdownTimeout)
+		logger.Info("shutting down: requests in flight may finish; interrupt again to stop at once", "grace", c.ShutdownTimeout)
 		handler.Drain()
 	})
 	if errors.Is(err, errShutdownIncomplete) {

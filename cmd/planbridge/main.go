@@ -14,6 +14,14 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first interrupt asks for a graceful stop (serve drains, import
+	// finishes its chunk); restoring the default handling then makes a
+	// second one stop the process at once, as people expect of Ctrl-C.
+	// Nothing accepted is lost that way: what was answered is stored.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
