@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,32 @@ func TestSameOrigin(t *testing.T) {
 		if got := sameOrigin(r); got != tc.want {
 			t.Errorf("origin %q referer %q: %v, want %v", tc.origin, tc.referer, got, tc.want)
 		}
+	}
+}
+
+func TestLoginGuard(t *testing.T) {
+	t.Parallel()
+	var g loginGuard
+	now := time.Unix(1_800_000_000, 0)
+	for i := range maxLoginFailures {
+		if !g.allow("10.0.0.1", now) {
+			t.Fatalf("refused after %d failures", i)
+		}
+		g.failed("10.0.0.1", now)
+	}
+	if g.allow("10.0.0.1", now.Add(time.Second)) {
+		t.Error("allowed after the limit")
+	}
+	if !g.allow("10.0.0.2", now) {
+		t.Error("another address is limited too")
+	}
+	if !g.allow("10.0.0.1", now.Add(loginWindow)) {
+		t.Error("still refused after the window")
+	}
+	for i := range maxLoginHosts + 10 {
+		g.failed(fmt.Sprintf("h%d", i), now)
+	}
+	if len(g.hosts) > maxLoginHosts {
+		t.Errorf("remembers %d addresses, over %d", len(g.hosts), maxLoginHosts)
 	}
 }

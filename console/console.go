@@ -91,6 +91,8 @@ type Console struct {
 	keys *sessionKeys
 	log  *slog.Logger
 
+	logins loginGuard
+
 	// The templates are parsed at the first page, not at start-up: a
 	// server whose console nobody opens keeps the memory.
 	parse    sync.Once
@@ -414,9 +416,16 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, http.StatusForbidden, "The login form was refused", "It did not come from this console's login page (or the page is more than an hour old). Open /console/login and log in again.")
 		return
 	}
+	host := remoteHost(r)
+	if !c.logins.allow(host, c.opts.Now()) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(loginWindow/time.Second)))
+		c.fail(w, http.StatusTooManyRequests, "Too many failed logins", fmt.Sprintf("This address has failed to log in %d times within %s; wait a minute and try again with one of the server's PLANBRIDGE_API_KEYS.", maxLoginFailures, loginWindow))
+		return
+	}
 	key := c.keys.match(strings.TrimSpace(r.PostForm.Get("key")))
 	if key == nil {
-		c.log.Warn("console: a login was refused", "remote", r.RemoteAddr, "request_id", httpapi.RequestID(r.Context()))
+		c.logins.failed(host, c.opts.Now())
+		c.log.Warn("console: a login was refused", "remote", host, "request_id", httpapi.RequestID(r.Context()))
 		c.showLogin(w, r, http.StatusUnauthorized, true)
 		return
 	}

@@ -194,6 +194,27 @@ func TestLoginSetsAStrictHttpOnlyCookie(t *testing.T) {
 	}
 }
 
+func TestRepeatedFailedLoginsAreSlowedDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.browser(t)
+	var last int
+	for range 6 {
+		_, page := get(t, c, f.srv.URL+"/console/login")
+		resp, _ := post(t, c, f.srv.URL+"/console/login", url.Values{"token": {field(t, page, "token")}, "key": {"guess"}})
+		last = resp.StatusCode
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("the sixth wrong key in a minute: %d, want 429", last)
+	}
+	// Even the right key waits out the window.
+	_, page := get(t, c, f.srv.URL+"/console/login")
+	resp, body := post(t, c, f.srv.URL+"/console/login", url.Values{"token": {field(t, page, "token")}, "key": {adminKey}})
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "wait a minute") {
+		t.Errorf("the right key during the lock-out: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
 func TestLoginRefusals(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
