@@ -71,7 +71,7 @@ func (c *emulatePlanfixCmd) Run(env *Env) error {
 	}
 	srv := planfixemu.New(opts...)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(env.Stdout, "Planfix emulator on %s\n  endpoint:    %s\n  providerId:  %s\n  chat URL:    %s\n  control API: POST %s/_emulator/reply {chatId,message,attachments}, POST %s/_emulator/close-task {chatId}, GET %s/_emulator/tasks\n",
+	fmt.Fprintf(env.Stdout, "Planfix emulator on %s\n  endpoint:    %s\n  providerId:  %s\n  chat URL:    %s\n  control API: POST %s/_emulator/reply {chatId|contactEmail,message,attachments}, POST %s/_emulator/close-task {chatId|contactEmail}, GET %s/_emulator/tasks\n",
 		base, srv.Endpoint(), c.ProviderID, orNone(c.ChatURL), base, base, base)
 	return serveUntilDone(env.Ctx, hs, ln, 5*time.Second, nil)
 }

@@ -15,6 +15,13 @@ import (
 // comes before the first ---), whose ```sh lines TestReadmeCommandsRun runs.
 var readmeSections = []string{"Commands", "Actions", "Outbox", "MCP"}
 
+// importExportSection is the README section TestReadmeImportExportRun runs.
+const importExportSection = "Import and export"
+
+// readmeRunSections are all the README sections, besides the first
+// screen, whose command lines some test runs.
+var readmeRunSections = append(slices.Clone(readmeSections), importExportSection, tourSection)
+
 // readmeLine is one shell command of the README.
 type readmeLine struct {
 	section string
@@ -169,7 +176,7 @@ func TestReadmeImportExportRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, lines := readmeCommandsIn(t, readme, []string{"Import and export"})
+	_, lines := readmeCommandsIn(t, readme, []string{importExportSection})
 	if len(lines) < 3 {
 		t.Fatalf("the README's Import and export section has %d command lines, want an export and imports", len(lines))
 	}
@@ -212,5 +219,44 @@ func TestReadmeImportExportRun(t *testing.T) {
 	}
 	if imports < 2 {
 		t.Errorf("ran %d imports of the README, want the dry run and the import", imports)
+	}
+}
+
+// TestReadmeEveryCommandRuns keeps the README tests from skipping a
+// section silently: a shell block with planbridge or curl lines must be
+// fenced ```sh, and stand on the first screen or in a section that some
+// test runs (readmeRunSections).
+func TestReadmeEveryCommandRuns(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section, first, inFence, lang := "", true, false, ""
+	var block []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		switch {
+		case inFence && strings.HasPrefix(line, "```"):
+			if cmds := commandLines(strings.Join(block, "\n"), "go run ./cmd/planbridge", "planbridge ", "curl "); len(cmds) > 0 {
+				switch {
+				case lang != "sh":
+					t.Errorf("README (%s): a block fenced ```%s holds %q: fence it ```sh, so the README tests run it", section, lang, cmds[0])
+				case !first && !slices.Contains(readmeRunSections, section):
+					t.Errorf("README section %q has command lines no test runs (%q): add it to readmeSections if its lines run on their own, or give it a test like TestReadmeTourRuns", section, cmds[0])
+				}
+			}
+			inFence, block = false, nil
+		case inFence:
+			block = append(block, line)
+		case strings.HasPrefix(line, "```"):
+			inFence, lang = true, strings.TrimSpace(strings.TrimPrefix(line, "```"))
+		case line == "---":
+			first = false
+		case strings.HasPrefix(line, "## "):
+			section = strings.TrimPrefix(line, "## ")
+		}
+	}
+	if inFence {
+		t.Errorf("README: a code block in %q is never closed", section)
 	}
 }

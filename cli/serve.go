@@ -655,6 +655,15 @@ func releaseStartupMemory() {
 	debug.FreeOSMemory()
 }
 
+// The banner's hand-off: its session id and its end user's email, which
+// the lines after the start name instead of values from its answer. A
+// second paste of the start on the same server is refused (the session
+// exists), which says what happened.
+const (
+	bannerSession = "demo-handoff-1"
+	bannerEmail   = "ann@acme.test"
+)
+
 // printSandboxBanner tells a newcomer, loudly, what runs and how to try it;
 // every command it prints is meant to be pasted into a shell as is.
 // It writes the banner in one Write so readers never see half of it.
@@ -735,29 +744,29 @@ func printSandboxBanner(out io.Writer, base string, sb *sandbox, apiKey, bpSecre
 `, sb.bp.URL, sb.bp.URL, sb.bp.URL, sb.bp.WebhookURL(), sb.webhookSecret)
 	}
 	if sb.pf != nil {
-		// The start line's answer names the session and the chat; the
-		// lines after it read both from the shell, one assignment away.
+		// The start names its session and the end user's email, so the
+		// lines after it need no value from its answer: every line pastes
+		// as printed, in any shell.
 		fmt.Fprintf(&w, `
   Planfix emulator:    %s   (the server's PLANFIX_* settings point at it; tasks at
                        %s/_emulator/tasks; your bot's webhook receiver at %s)
   Hand a chat to a person (the REST hand-off door; the emulator plays the agent):
     curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
-      -d '{"user":{"id":"u-1","name":"Ann Lee","email":"ann@acme.test"},"title":"Refund for order 42","history":[{"author":"user","text":"I want a refund."},{"author":"bot","text":"Let me get you a person."}]}' \
+      -d '{"sessionId":"%s","user":{"id":"u-1","name":"Ann Lee","email":"%s"},"title":"Refund for order 42","history":[{"author":"user","text":"I want a refund."},{"author":"bot","text":"Let me get you a person."}]}' \
       %s/v1/handoffs
-  then put the sessionId and chatId of its answer in the shell:
-    SESSION=<sessionId> CHAT=<chatId>
   The user writes again (it lands in the Planfix task, after the history):
     curl -s -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
-      -d '{"messageId":"m-1","text":"It was order 42."}' %s/v1/handoffs/$SESSION/messages
-  The agent replies in Planfix (your bot's webhook gets it, signed):
-    curl -s -H 'Content-Type: application/json' -d '{"chatId":"'"$CHAT"'","message":"Your refund is on its way."}' \
+      -d '{"messageId":"m-1","text":"It was order 42."}' %s/v1/handoffs/%s/messages
+  The agent replies in Planfix, to the chat of the user's email (your bot's webhook gets it, signed):
+    curl -s -H 'Content-Type: application/json' -d '{"contactEmail":"%s","message":"Your refund is on its way."}' \
       %s/_emulator/reply
   See what the webhook received (agentMessage, then assigned):
     curl -s %s%s
   The agent completes the task; within seconds the session is stopped (stopReason agent):
-    curl -s -H 'Content-Type: application/json' -d '{"chatId":"'"$CHAT"'"}' %s/_emulator/close-task
-    curl -s -H "Authorization: Bearer %s" %s/v1/handoffs/$SESSION
-`, sb.pf.URL, sb.pf.URL, sb.pf.URL+sandboxEventsPath, key, base, key, base, sb.pf.URL, sb.pf.URL, sandboxEventsPath, sb.pf.URL, key, base)
+    curl -s -H 'Content-Type: application/json' -d '{"contactEmail":"%s"}' %s/_emulator/close-task
+    curl -s -H "Authorization: Bearer %s" %s/v1/handoffs/%s
+`, sb.pf.URL, sb.pf.URL, sb.pf.URL+sandboxEventsPath, key, bannerSession, bannerEmail, base, key, base, bannerSession,
+			bannerEmail, sb.pf.URL, sb.pf.URL, sandboxEventsPath, bannerEmail, sb.pf.URL, key, base, bannerSession)
 	}
 	fmt.Fprintln(&w, "================================================================================")
 	_, _ = io.WriteString(out, w.String())

@@ -422,10 +422,10 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 	t.Parallel()
 	_, banner := startServe(t, map[string]string{})
 	cmds := bannerCurls(banner)
-	// The hand-off lines run in order, as a newcomer pastes them: the
-	// start's answer fills SESSION and CHAT as the banner's assignment
-	// line asks, and the lines that wait on delivery or on the task poll
-	// are retried for a few seconds, as a newcomer would look again.
+	// The hand-off lines run in order, as a newcomer pastes them, with
+	// nothing taken from an answer (the shell is empty); the lines that
+	// wait on delivery or on the task poll are retried for a few seconds,
+	// as a newcomer would look again.
 	wants := []struct {
 		path   string
 		code   int
@@ -443,22 +443,19 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 		{"/_emulator/reply", http.StatusOK, `"chatId"`, true},
 		{"/_sandbox/handoff-events", http.StatusOK, `"type":"assigned"`, true},
 		{"/_emulator/close-task", http.StatusOK, `"active": false`, false},
-		{"/v1/handoffs/$SESSION", http.StatusOK, `"stopReason":"agent"`, true},
+		{"/v1/handoffs/demo-handoff-1", http.StatusOK, `"stopReason":"agent"`, true},
 	}
 	if len(cmds) != len(wants) {
 		t.Fatalf("banner prints %d curl commands, want %d:\n%s", len(cmds), len(wants), banner)
 	}
-	if !strings.Contains(banner, "SESSION=<sessionId> CHAT=<chatId>") {
-		t.Errorf("the banner does not say to keep the session and chat ids:\n%s", banner)
-	}
-	shell := map[string]string{}
+	shell := map[string]string{} // what a fresh shell has: nothing
 	for i, cmd := range cmds {
 		if !strings.Contains(cmd, wants[i].path) {
 			t.Errorf("curl %d = %s, want one for %s", i, cmd, wants[i].path)
 			continue
 		}
-		if strings.Contains(cmd, "<") {
-			t.Errorf("curl %d still has a placeholder: %s", i, cmd)
+		if strings.ContainsAny(cmd, "<$") {
+			t.Errorf("curl %d needs a value the banner does not print: %s", i, cmd)
 		}
 		var code int
 		var body string
@@ -479,10 +476,9 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 			}
 		case "/v1/handoffs":
 			var started struct{ SessionID, ChatID string }
-			if err := json.Unmarshal([]byte(body), &started); err != nil || started.SessionID == "" || started.ChatID == "" {
-				t.Fatalf("the hand-off's answer lacks sessionId or chatId: %s", body)
+			if err := json.Unmarshal([]byte(body), &started); err != nil || started.SessionID != "demo-handoff-1" || started.ChatID == "" {
+				t.Fatalf("the hand-off's answer is not the banner's session demo-handoff-1: %s", body)
 			}
-			shell["SESSION"], shell["CHAT"] = started.SessionID, started.ChatID
 		case "/_sandbox/handoff-events":
 			if !strings.Contains(body, `"type":"agentMessage"`) || !strings.Contains(body, "Your refund is on its way.") {
 				t.Errorf("the webhook did not get the agent's reply: %s", body)
@@ -543,6 +539,18 @@ func TestSandboxBannerCommandsRun(t *testing.T) {
 	}
 	if ran != 4 || env["PLANBRIDGE_SERVER"] == "" || env["PLANBRIDGE_API_KEY"] == "" {
 		t.Errorf("banner prints %d go run lines (want 4) and exports %v:\n%s", ran, env, banner)
+	}
+	// The export line also carries the emulators' addresses, for the
+	// README's tour: they must be the ones the banner shows.
+	shown := regexp.MustCompile(`Planhat emulator:\s+(\S+)\s+\(token (\S+),`).FindStringSubmatch(banner)
+	pf := regexp.MustCompile(`Planfix emulator:\s+(\S+)`).FindStringSubmatch(banner)
+	if shown == nil || pf == nil {
+		t.Fatalf("the banner does not show the emulators' addresses:\n%s", banner)
+	}
+	for name, want := range map[string]string{"PLANHAT_EMULATOR_URL": shown[1], "PLANHAT_EMULATOR_TOKEN": shown[2], "PLANFIX_EMULATOR_URL": pf[1]} {
+		if env[name] != want {
+			t.Errorf("the export line sets %s=%q, want %q, the banner's", name, env[name], want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -98,6 +99,10 @@ type HandoffTurn struct {
 
 // HandoffStart is the body of POST /v1/handoffs.
 type HandoffStart struct {
+	// SessionID, when given, is the session's id instead of a generated
+	// one: the bot can use its own conversation id and needs no mapping,
+	// and a retried start cannot open a second Planfix task.
+	SessionID   string            `json:"sessionId,omitempty"`
 	User        HandoffUser       `json:"user"`
 	Title       string            `json:"title,omitempty"`
 	Description string            `json:"description,omitempty"`
@@ -168,6 +173,42 @@ func newSessionID() string {
 	return "hs_" + hex.EncodeToString(b[:])
 }
 
+// maxSessionIDLen bounds a caller's session id: it travels in URL paths
+// and webhook events.
+const maxSessionIDLen = 64
+
+// badSessionID says what is wrong with a caller's session id, or "". The
+// charset keeps the id one URL path segment that needs no escaping.
+func badSessionID(id string) string {
+	if len(id) > maxSessionIDLen {
+		return fmt.Sprintf(`"sessionId" is %d characters long; at most %d are allowed.`, len(id), maxSessionIDLen)
+	}
+	for i, c := range id {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("._:-", c)) {
+			return `"sessionId" may hold only letters, digits and . _ : - (starting with a letter or digit), so it can stand in a URL path as is; leave it out for a generated one.`
+		}
+	}
+	return ""
+}
+
+// chosenChatID is the Planfix chat id of a caller-chosen session id. It is
+// derived rather than random so that the store's unique chat id refuses a
+// second start of the same session atomically, on every replica; hashing
+// keeps the bot's own ids out of Planfix.
+func chosenChatID(installation, sessionID string) string {
+	sum := sha256.Sum256([]byte("session\x00" + installation + "\x00" + sessionID))
+	return "pb-" + hex.EncodeToString(sum[:12])
+}
+
+// sessionExists answers a start whose caller-chosen session id is taken.
+func sessionExists(w http.ResponseWriter, r *http.Request, sid, state string) {
+	if state != "" {
+		state = " (" + state + ")"
+	}
+	WriteError(w, r, actions.CodeInvalidInput, fmt.Sprintf(`The hand-off session %q already exists%s, so no second one was started: read it with GET /v1/handoffs/%s, or start a new one with another "sessionId" (or none, for a generated one).`, sid, state, sid))
+}
+
 // failed answers an engine error.
 func (d *handoffDoor) failed(w http.ResponseWriter, r *http.Request, session string, err error) {
 	var full *outbox.FullError
@@ -219,9 +260,30 @@ func (d *handoffDoor) start(w http.ResponseWriter, r *http.Request) {
 		title = "Chat with " + name
 	}
 	sid, chat := newSessionID(), handoff.NewChatID()
+	if in.SessionID != "" {
+		if bad := badSessionID(in.SessionID); bad != "" {
+			WriteError(w, r, actions.CodeInvalidInput, bad)
+			return
+		}
+		// Asked first for the clearer answer (the state); the derived chat
+		// id below is what makes two racing starts safe.
+		switch s, err := d.opts.Engine.Session(r.Context(), d.opts.Installation.ID, in.SessionID); {
+		case err == nil:
+			sessionExists(w, r, in.SessionID, s.State)
+			return
+		case !errors.Is(err, handoff.ErrNoSession):
+			d.failed(w, r, in.SessionID, err)
+			return
+		}
+		sid, chat = in.SessionID, chosenChatID(d.opts.Installation.ID, in.SessionID)
+	}
 	err := d.opts.Engine.StartSession(r.Context(), handoff.Start{Installation: d.opts.Installation, ChatID: chat, ConversationID: sid, UserID: u.ID,
 		Contact: planfix.Contact{ID: handoff.ContactID(u.Email, u.ID), Name: name, Email: u.Email, Ico: u.PictureURL}, Title: title,
 		Opening: handoff.Transcript(in.Description, name, cmpOr(in.BotName, d.opts.Installation.BotName), turns), Data: in.TaskFields})
+	if errors.Is(err, store.ErrExists) && in.SessionID != "" {
+		sessionExists(w, r, sid, "")
+		return
+	}
 	if err != nil {
 		d.failed(w, r, sid, err)
 		return
@@ -350,6 +412,8 @@ func handoffPaths() map[string]any {
 			"summary":     "Start a hand-off to a person in Planfix",
 			"description": "Opens a Planfix chat (a task) for the end user with the title, the description and the conversation so far; the agent's replies and the session's events go to the webhook. " + WebhookScheme,
 			"requestBody": body(map[string]any{"type": "object", "required": []string{"user"}, "additionalProperties": false, "properties": map[string]any{
+				"sessionId": map[string]any{"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
+					"description": "Your id for the session (your conversation id, say) instead of a generated hs_…; a second start with the same id is refused with invalid_input, so a retried start opens one Planfix task."},
 				"user": map[string]any{"type": "object", "description": "The end user; id or email is required.", "additionalProperties": false, "properties": map[string]any{
 					"id": str("The bot side's user id."), "name": str("Shown on the Planfix contact."), "email": str("The same email keeps one Planfix contact."), "pictureUrl": str("The contact's avatar.")}},
 				"title":       str("The task's name (default: Chat with NAME)."),

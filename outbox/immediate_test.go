@@ -1,6 +1,7 @@
 package outbox_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -80,4 +81,45 @@ func TestImmediateKindSkipsTheFlushIntervalAndDrainsKeys(t *testing.T) {
 	if d := cmp.Diff([][]string{{"a1", "b1"}, {"a2"}, {"a3"}}, rec.delivered()); d != "" {
 		t.Errorf("batches (-want +got):\n%s", d)
 	}
+}
+
+// claimHook is a store whose ClaimItems runs a hook when a claim comes back
+// empty: the moment a flush is about to let its destination go.
+type claimHook struct {
+	store.Store
+	onEmpty func()
+}
+
+func (c *claimHook) ClaimItems(ctx context.Context, cl store.Claim) ([]store.Item, error) {
+	items, err := c.Store.ClaimItems(ctx, cl)
+	if err == nil && len(items) == 0 && c.onEmpty != nil {
+		hook := c.onEmpty
+		c.onEmpty = nil
+		hook()
+	}
+	return items, err
+}
+
+// TestTickDuringAFlushsLastClaimIsNotLost: work enqueued, and a Tick (or
+// Notify) made, after a flush's last empty claim but before it lets its
+// destination go is delivered by that flush, not left for the next poll.
+func TestTickDuringAFlushsLastClaimIsNotLost(t *testing.T) {
+	t.Parallel()
+	base := openStore(t)
+	st := &claimHook{Store: base}
+	clk := newClock()
+	rec := &recorder{}
+	o := newOutbox(t, st, clk, nil, func(o *outbox.Options) { o.Store = st; o.Deliverers = nil; o.FlushInterval = time.Hour })
+	o.RegisterImmediate(kind, rec)
+	enqueue(t, base, clk, store.NewItem{Key: "a", Payload: []byte("a1")})
+	st.onEmpty = func() {
+		enqueue(t, base, clk, store.NewItem{Key: "a", Payload: []byte("a2")})
+		if err := o.Tick(t.Context()); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := o.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the item enqueued during the last claim", func() bool { return len(flatten(rec.delivered())) == 2 })
 }

@@ -174,6 +174,11 @@ type Outbox struct {
 	stopped   bool               // Run has returned or is returning
 	lastFlush map[groupKey]time.Time
 	busy      map[string]bool // destinations with a flush in progress
+	// again are groups a Tick found due while their destination was busy:
+	// the flush in progress takes them on before it lets the destination
+	// go, so work enqueued during its last claim is not left for the next
+	// poll (a lost wake-up that cost a hand-off message a poll interval).
+	again     map[groupKey]bool
 	backlog   int
 	backlogAt time.Time
 	lastPrune time.Time
@@ -215,6 +220,7 @@ func New(opts Options) (*Outbox, error) {
 		wake:      make(chan struct{}, 1),
 		lastFlush: map[groupKey]time.Time{},
 		busy:      map[string]bool{},
+		again:     map[groupKey]bool{},
 		backlogAt: time.Time{},
 	}, nil
 }
@@ -419,6 +425,8 @@ func (o *Outbox) Tick(ctx context.Context) error {
 		if start {
 			o.busy[g.Dest] = true
 			o.lastFlush[k] = now
+		} else if due {
+			o.again[k] = true
 		}
 		o.mu.Unlock()
 		if !start {
@@ -427,13 +435,22 @@ func (o *Outbox) Tick(ctx context.Context) error {
 		o.wg.Add(1)
 		go func() {
 			defer o.wg.Done()
-			defer func() {
-				o.mu.Lock()
-				delete(o.busy, g.Dest)
-				o.mu.Unlock()
-			}()
-			if err := o.flush(lctx, g.Dest, g.Kind, d); err != nil && lctx.Err() == nil {
-				o.log.Warn("outbox: flush failed", "dest", g.Dest, "kind", g.Kind, "err", err)
+			cur, curD := k, d
+			for {
+				if err := o.flush(lctx, cur.dest, cur.kind, curD); err != nil && lctx.Err() == nil {
+					o.log.Warn("outbox: flush failed", "dest", cur.dest, "kind", cur.kind, "err", err)
+				}
+				next, ok := o.nextAgain(cur.dest)
+				if !ok {
+					return
+				}
+				cur = next
+				if curD, ok = o.deliverer(cur.kind); !ok {
+					o.mu.Lock()
+					delete(o.busy, cur.dest)
+					o.mu.Unlock()
+					return
+				}
 			}
 		}()
 	}
@@ -446,6 +463,22 @@ func (o *Outbox) Tick(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// nextAgain returns a group of dest that a Tick asked for while dest was
+// busy, keeping dest busy for it; with none it lets dest go.
+func (o *Outbox) nextAgain(dest string) (groupKey, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k := range o.again {
+		if k.dest == dest {
+			delete(o.again, k)
+			o.lastFlush[k] = o.now()
+			return k, true
+		}
+	}
+	delete(o.busy, dest)
+	return groupKey{}, false
 }
 
 // Drain delivers everything claimable now, for a short-lived process such

@@ -71,6 +71,7 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 
 type replyRequest struct {
 	ChatID       string               `json:"chatId"`
+	ContactEmail string               `json:"contactEmail"`
 	ContactPhone string               `json:"contactPhone"`
 	Message      string               `json:"message"`
 	Attachments  []planfix.Attachment `json:"attachments"`
@@ -93,17 +94,25 @@ func (s *Server) controlReply(w http.ResponseWriter, r *http.Request) {
 	if !decodeControl(w, r, &req) {
 		return
 	}
-	if req.ChatID == "" || (strings.TrimSpace(req.Message) == "" && len(req.Attachments) == 0) {
-		writeControl(w, http.StatusBadRequest, controlError{`"chatId" and a "message" or "attachments" are required`})
+	if strings.TrimSpace(req.Message) == "" && len(req.Attachments) == 0 {
+		writeControl(w, http.StatusBadRequest, controlError{`a "message" or "attachments" is required, with the "chatId" (or the "contactEmail") of the chat`})
 		return
 	}
-	d, err := s.Reply(r.Context(), req.ChatID, req.reply(s.cfg.agent))
+	chatID, ok := s.controlChat(w, req.ChatID, req.ContactEmail)
+	if !ok {
+		return
+	}
+	d, err := s.Reply(r.Context(), chatID, req.reply(s.cfg.agent))
 	s.answerDelivery(w, d, err)
 }
 
 func (s *Server) controlWriteFirst(w http.ResponseWriter, r *http.Request) {
 	var req replyRequest
 	if !decodeControl(w, r, &req) {
+		return
+	}
+	if req.ContactEmail != "" {
+		writeControl(w, http.StatusBadRequest, controlError{`write-first opens a new chat by "contactPhone"; to answer a contact's chat by "contactEmail" use POST /_emulator/reply`})
 		return
 	}
 	if req.ContactPhone == "" || strings.TrimSpace(req.Message) == "" {
@@ -129,21 +138,30 @@ func (s *Server) answerDelivery(w http.ResponseWriter, d Delivery, err error) {
 
 func (s *Server) controlCloseTask(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		ChatID string `json:"chatId"`
-		Number int64  `json:"number"`
+		ChatID       string `json:"chatId"`
+		ContactEmail string `json:"contactEmail"`
+		Number       int64  `json:"number"`
 	}
 	if !decodeControl(w, r, &req) {
 		return
 	}
-	if req.ChatID == "" && req.Number == 0 {
-		writeControl(w, http.StatusBadRequest, controlError{`"chatId" (or the task "number") is required; see GET /_emulator/tasks`})
+	n := req.Number
+	if n != 0 && req.ContactEmail != "" {
+		writeControl(w, http.StatusBadRequest, controlError{`name the task by its "number" or by "contactEmail", not both`})
 		return
 	}
-	n := req.Number
 	if n == 0 {
-		t, ok := s.TaskForChat(req.ChatID)
+		if req.ChatID == "" && req.ContactEmail == "" {
+			writeControl(w, http.StatusBadRequest, controlError{`"chatId" (or the task "number", or the "contactEmail" of its contact) is required; see GET /_emulator/tasks`})
+			return
+		}
+		chatID, ok := s.controlChat(w, req.ChatID, req.ContactEmail)
 		if !ok {
-			writeControl(w, http.StatusNotFound, controlError{fmt.Sprintf("no task for chatId %q; see GET /_emulator/tasks", req.ChatID)})
+			return
+		}
+		t, ok := s.TaskForChat(chatID)
+		if !ok {
+			writeControl(w, http.StatusNotFound, controlError{fmt.Sprintf("no task for chatId %q; see GET /_emulator/tasks", chatID)})
 			return
 		}
 		n = t.Number
@@ -154,4 +172,45 @@ func (s *Server) controlCloseTask(w http.ResponseWriter, r *http.Request) {
 	}
 	t, _ := s.Task(n)
 	writeControl(w, http.StatusOK, t)
+}
+
+// controlChat resolves the chat a control call names, by its chatId or by
+// the contact's email, and answers the call itself when it cannot. The
+// email is what a script or a README already knows when the chat id was
+// chosen by planbridge; it picks the contact's newest active task, as the
+// agent's desk shows it first.
+func (s *Server) controlChat(w http.ResponseWriter, chatID, email string) (string, bool) {
+	switch {
+	case chatID != "" && email != "":
+		writeControl(w, http.StatusBadRequest, controlError{`name the chat by "chatId" or by "contactEmail", not both`})
+		return "", false
+	case chatID != "":
+		return chatID, true
+	case strings.TrimSpace(email) == "":
+		writeControl(w, http.StatusBadRequest, controlError{`"chatId" (or the "contactEmail" of the chat's contact) is required; see GET /_emulator/tasks`})
+		return "", false
+	}
+	if id, ok := s.chatOfContactEmail(email); ok {
+		return id, true
+	}
+	writeControl(w, http.StatusNotFound, controlError{fmt.Sprintf("no active task has a contact with the email %q (a chat gets its task with its first newMessage); see GET /_emulator/tasks and /_emulator/contacts", email)})
+	return "", false
+}
+
+// chatOfContactEmail returns the chat of the newest active task whose
+// contact has this email, ignoring case as mail systems do.
+func (s *Server) chatOfContactEmail(email string) (string, bool) {
+	email = strings.TrimSpace(email)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.tasks) - 1; i >= 0; i-- {
+		t := s.tasks[i]
+		if !t.Active || t.Deleted || s.current[t.ChatID] != t {
+			continue
+		}
+		if ct := s.contactByNumber(t.ContactNumber); ct != nil && strings.EqualFold(ct.Email, email) {
+			return t.ChatID, true
+		}
+	}
+	return "", false
 }

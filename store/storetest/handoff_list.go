@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/planbridge/planbridge/store"
 )
@@ -119,5 +121,106 @@ func testHandoffListing(t *testing.T, s store.Store) {
 	}
 	if other, _ := s.HandoffSessions(ctx, store.HandoffSessionFilter{ChatID: "lc3"}); len(other) != 1 || !other[0].LastFromBot.IsZero() || other[0].LastStatus != "" {
 		t.Errorf("a session without messages or statuses: %+v", other)
+	}
+}
+
+// testHandoffSessionFields checks that the console's fields travel with
+// every write and read of a session, that the last status and task number
+// replace earlier ones, and the list's order among equal update times and
+// its default limit.
+func testHandoffSessionFields(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	write := func(fn func(tx store.Tx) error) error { return s.Write(ctx, fn) }
+	full := store.HandoffSession{ChatID: "fc1", Installation: "fi", ConversationID: "conv-f", ContactID: "ct-f", State: store.HandoffOpen,
+		Assigned: true, CreatedAt: at(1), UpdatedAt: at(2), CheckedAt: at(3), AgentName: "Peter Peterson",
+		TaskNumber: "77", LastStatus: "error", LastStatusText: "Botpress refused the message", LastStatusAt: at(4)}
+	var locked store.HandoffSession
+	if err := write(func(tx store.Tx) error {
+		if err := tx.CreateHandoffSession(ctx, full); err != nil {
+			return err
+		}
+		var err error
+		locked, err = tx.LockHandoffSession(ctx, "fc1")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "a created session, locked", full, locked)
+	got, err := s.HandoffSession(ctx, "fc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "a created session", full, got)
+	byConv, err := s.HandoffSessionByConversation(ctx, "fi", "conv-f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "a created session by conversation", full, byConv)
+	open, err := s.OpenHandoffSessions(ctx, at(10), 10)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open sessions: %v %v", open, err)
+	}
+	diff(t, "a created session among the open ones", full, open[0])
+
+	// An update replaces the fields, clearing them too.
+	changed := full
+	changed.TaskNumber, changed.LastStatus, changed.LastStatusText, changed.LastStatusAt = "78", "", "", time.Time{}
+	if err := write(func(tx store.Tx) error { return tx.UpdateHandoffSession(ctx, changed) }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.HandoffSession(ctx, "fc1")
+	diff(t, "an updated session", changed, got)
+
+	// The last status wins, its text included; neither status nor task
+	// number moves the session in the list (UpdatedAt is its state's).
+	if err := write(func(tx store.Tx) error {
+		if err := tx.SetHandoffStatus(ctx, "fc1", "error", "the webhook refused", at(5)); err != nil {
+			return err
+		}
+		return tx.SetHandoffStatus(ctx, "fc1", "sent", "", at(6))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"79", "79"} {
+		if err := s.SetHandoffTask(ctx, "fc1", n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ = s.HandoffSession(ctx, "fc1")
+	want := changed
+	want.LastStatus, want.LastStatusAt, want.TaskNumber = "sent", at(6), "79"
+	diff(t, "a session after a status, another status and a task number", want, got)
+
+	// Sessions updated at the same instant list by chat id, newest first,
+	// so pages are stable; no limit means 100.
+	if err := write(func(tx store.Tx) error {
+		for i := range 104 {
+			x := store.HandoffSession{ChatID: fmt.Sprintf("tie%03d", i), Installation: "fj", ConversationID: "c", ContactID: "ct",
+				State: store.HandoffStopped, CreatedAt: at(1), UpdatedAt: at(20)}
+			if err := tx.CreateHandoffSession(ctx, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.HandoffSessions(ctx, store.HandoffSessionFilter{Installation: "fj"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 100 || list[0].ChatID != "tie103" || list[99].ChatID != "tie004" {
+		first, last := "", ""
+		if len(list) > 0 {
+			first, last = list[0].ChatID, list[len(list)-1].ChatID
+		}
+		t.Errorf("unlimited list of 104 sessions: %d, from %s to %s; want 100, from tie103 to tie004", len(list), first, last)
+	}
+	all, err := s.HandoffSessions(ctx, store.HandoffSessionFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 105 || all[len(all)-1].ChatID != "fc1" {
+		t.Errorf("a list with a limit of 1000: %d sessions, want 105 with fc1 (updated first) last", len(all))
 	}
 }

@@ -25,7 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"Dialect", testDialect},
-		{"Handoffs", testHandoffs}, {"HandoffConcurrentRecords", testHandoffConcurrentRecords}, {"HandoffListing", testHandoffListing}, {"AttemptLog", testAttemptLog},
+		{"Handoffs", testHandoffs}, {"HandoffConcurrentRecords", testHandoffConcurrentRecords}, {"HandoffListing", testHandoffListing}, {"HandoffSessionFields", testHandoffSessionFields}, {"AttemptLog", testAttemptLog},
 		{"EnqueueAndItem", testEnqueueAndItem},
 		{"EnqueueRejects", testEnqueueRejects},
 		{"PayloadRoundTrip", testPayloadRoundTrip},
