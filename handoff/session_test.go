@@ -51,6 +51,8 @@ type stack struct {
 	eng      *handoff.Engine
 	botpress store.HandoffInstallation
 	rest     store.HandoffInstallation
+	// hookRefusals is how many of the next webhook posts answer 400.
+	hookRefusals atomic.Int32
 }
 
 func newStack(t *testing.T, pollInterval time.Duration) *stack {
@@ -68,7 +70,13 @@ func newStack(t *testing.T, pollInterval time.Duration) *stack {
 	}
 	chatSrv := httptest.NewServer(chat)
 	t.Cleanup(chatSrv.Close)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.hookRefusals.Add(-1) >= 0 {
+			http.Error(w, "unknown session", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
 	t.Cleanup(hook.Close)
 	s.pf = planfixtest.NewServer(t, planfixemu.WithChat(chatSrv.URL, chatToken), planfixemu.WithEmployees("bot@acme.test"))
 	s.bp = botpresstest.NewServer(t, botpressemu.WithDefinition(integrations.PlanfixDefinition("", "")), botpressemu.WithIntegrationName("planfix"))
@@ -242,6 +250,15 @@ func TestReportedStatusLandsOnSession(t *testing.T) {
 		sess, _ = reply(t, chat, "And this one arrives")
 		if sess.LastStatus != "sent" || sess.LastStatusText != "" {
 			t.Errorf("status %q %q after a delivered reply, want sent without the old text", sess.LastStatus, sess.LastStatusText)
+		}
+	})
+
+	t.Run("error when the webhook refuses", func(t *testing.T) {
+		chat, _ := s.open(t, s.rest)
+		s.hookRefusals.Store(1)
+		sess, _ := reply(t, chat, "This one is refused too")
+		if sess.LastStatus != "error" || !strings.Contains(sess.LastStatusText, "webhook refused the reply") || !strings.Contains(sess.LastStatusText, "400") {
+			t.Errorf("status %q %q, want error saying the webhook refused it", sess.LastStatus, sess.LastStatusText)
 		}
 	})
 

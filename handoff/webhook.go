@@ -111,8 +111,13 @@ func (e *Engine) deliverWebhook(ctx context.Context, in store.HandoffInstallatio
 		default:
 			return outbox.Result{Verdict: outbox.Fail, Err: fmt.Errorf("unknown hand-off operation %q", p.Op)}
 		}
-		for _, ev := range events {
+		for i, ev := range events {
 			if r := e.postWebhook(ctx, hc, in, ev); r.Verdict != outbox.Delivered {
+				// A reply the bot refused will never reach the user: say so
+				// to the agent, as for a reply Botpress refuses.
+				if i == 0 && p.Op == opAgentMessage && r.Verdict == outbox.Fail {
+					e.reportStatus(ctx, in.ID, sess.ChatID, p.Message.MessageID, planfix.StatusError, "The bot's webhook refused the reply: "+r.Err.Error())
+				}
 				return r
 			}
 		}
