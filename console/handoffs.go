@@ -31,12 +31,14 @@ type Session struct {
 // Sessions lists hand-off sessions for the page and the JSON.
 type Sessions struct {
 	Sessions []Session `json:"sessions"`
-	// NextBefore, when set, is the before= of the next (older) page.
-	NextBefore time.Time `json:"nextBefore,omitzero"`
+	// NextBefore and NextBeforeChatID, when set, are the before= and
+	// beforeChatId= of the next (older) page.
+	NextBefore       time.Time `json:"nextBefore,omitzero"`
+	NextBeforeChatID string    `json:"nextBeforeChatId,omitempty"`
 }
 
 // sessionsQueryFields are the parameters the hand-offs list takes.
-var sessionsQueryFields = []string{"state", "conversationId", "chatId", "before", "limit"}
+var sessionsQueryFields = []string{"state", "conversationId", "chatId", "before", "beforeChatId", "limit"}
 
 func (c *Console) listSessions(r *http.Request) (Sessions, error) {
 	q := r.URL.Query()
@@ -55,6 +57,9 @@ func (c *Console) listSessions(r *http.Request) (Sessions, error) {
 			return Sessions{}, badInput("before must be a time like 2026-12-07T10:00:00Z (the nextBefore of the previous page), not %q.", truncate(raw, 40))
 		}
 		f.BeforeUpdated = t
+		f.BeforeChatID = strings.TrimSpace(q.Get("beforeChatId"))
+	} else if q.Get("beforeChatId") != "" {
+		return Sessions{}, badInput("beforeChatId pages together with before; give both, from nextBefore and nextBeforeChatId.")
 	}
 	if raw := q.Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
@@ -75,7 +80,8 @@ func (c *Console) listSessions(r *http.Request) (Sessions, error) {
 		out.Sessions = append(out.Sessions, c.showSession(s, now))
 	}
 	if len(list) == f.Limit && len(list) > 0 {
-		out.NextBefore = list[len(list)-1].UpdatedAt
+		last := list[len(list)-1]
+		out.NextBefore, out.NextBeforeChatID = last.UpdatedAt, last.ChatID
 	}
 	return out, nil
 }
@@ -127,6 +133,7 @@ func (c *Console) handoffsPage(r *http.Request, v *view) (string, error) {
 		q := r.URL.Query()
 		q.Del("done")
 		q.Set("before", list.NextBefore.Format(time.RFC3339Nano))
+		q.Set("beforeChatId", list.NextBeforeChatID)
 		hv.Next = "/console/handoffs?" + q.Encode()
 	}
 	return "handoffs", nil

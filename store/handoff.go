@@ -91,8 +91,11 @@ type HandoffSessionFilter struct {
 	Installation   string
 	ConversationID string
 	ChatID         string
-	// BeforeUpdated pages: only sessions updated before it.
+	// BeforeUpdated and BeforeChatID page: only sessions listed after the
+	// one updated at BeforeUpdated with chat id BeforeChatID (with no
+	// BeforeChatID, only sessions updated before BeforeUpdated).
 	BeforeUpdated time.Time
+	BeforeChatID  string
 	// Limit caps the list; 0 means 100.
 	Limit int
 }

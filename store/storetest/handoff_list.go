@@ -77,6 +77,8 @@ func testHandoffListing(t *testing.T, s store.Store) {
 		{"chat", store.HandoffSessionFilter{ChatID: "lc2"}, []string{"lc2"}},
 		{"limit", store.HandoffSessionFilter{Limit: 2}, []string{"lc3", "lc2"}},
 		{"next page", store.HandoffSessionFilter{BeforeUpdated: at(11)}, []string{"lc1"}},
+		{"next page after a session", store.HandoffSessionFilter{BeforeUpdated: at(11), BeforeChatID: "lc2"}, []string{"lc1"}},
+		{"the rest of an instant", store.HandoffSessionFilter{BeforeUpdated: at(11), BeforeChatID: "lc3"}, []string{"lc2", "lc1"}},
 		{"nothing", store.HandoffSessionFilter{ChatID: "nope"}, []string{}},
 	}
 	for _, tc := range tests {

@@ -241,7 +241,13 @@ func (s *Store) HandoffSessions(ctx context.Context, f store.HandoffSessionFilte
 			args = append(args, c.val)
 		}
 	}
-	if !f.BeforeUpdated.IsZero() {
+	switch {
+	case !f.BeforeUpdated.IsZero() && f.BeforeChatID != "":
+		// The list's own order, so sessions updated in one microsecond are
+		// split across pages without one being skipped.
+		q += ` AND (h.updated_at < ? OR (h.updated_at = ? AND h.chat_id < ?))`
+		args = append(args, micros(f.BeforeUpdated), micros(f.BeforeUpdated), f.BeforeChatID)
+	case !f.BeforeUpdated.IsZero():
 		q += ` AND h.updated_at < ?`
 		args = append(args, micros(f.BeforeUpdated))
 	}
