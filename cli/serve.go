@@ -327,6 +327,7 @@ type serveCmd struct {
 	BotpressTimeout time.Duration `name:"botpress-timeout" env:"PLANBRIDGE_BOTPRESS_TIMEOUT" default:"50s" help:"How long one Botpress operation may run before it is answered with a timeout error; 0 means no bound."`
 	BPAPIURL        string        `name:"bp-api-url" env:"BP_API_URL" help:"Botpress Runtime API URL (default https://api.botpress.cloud)."`
 	BPToken         string        `name:"bp-token" env:"BP_TOKEN" help:"Botpress Integration Access Key (or PAT), used to emit events."`
+	ConsoleStuck    time.Duration `name:"console-stuck-after" env:"PLANBRIDGE_CONSOLE_STUCK_AFTER" default:"10m" help:"How long an end user may wait for an agent's answer before the console highlights the hand-off as stuck."`
 	ShutdownTimeout time.Duration `name:"shutdown-timeout" env:"PLANBRIDGE_SHUTDOWN_TIMEOUT" default:"15s" help:"How long in-flight requests may take to finish on shutdown (a second interrupt stops at once)."`
 }
 
@@ -334,6 +335,9 @@ type serveCmd struct {
 // gracefully.
 func (c *serveCmd) Run(env *Env) error {
 	logger := env.Logger
+	if c.ConsoleStuck < 0 {
+		return fmt.Errorf("PLANBRIDGE_CONSOLE_STUCK_AFTER (--console-stuck-after) is %s: use a positive duration such as 10m", c.ConsoleStuck)
+	}
 	if c.BotpressTimeout < 0 {
 		return fmt.Errorf("PLANBRIDGE_BOTPRESS_TIMEOUT (--botpress-timeout) is %s: use a positive duration such as 50s, or 0 for no bound", c.BotpressTimeout)
 	}
@@ -524,7 +528,7 @@ func (c *serveCmd) Run(env *Env) error {
 	keys := httpapi.ParseAPIKeys(apiKeys)
 	adminKeys := splitKeys(apiKeys)
 	consoleOpts := console.Options{Store: st, AdminKeys: adminKeys, Handoff: dur.Handoff, Limiters: limiters, Cache: cache,
-		History: history, Version: Version, Logger: logger}
+		History: history, StuckAfter: c.ConsoleStuck, Version: Version, Logger: logger}
 	if sb != nil && len(adminKeys) > 0 {
 		// The sandbox chat plays the bot through the public REST door,
 		// with a key the door accepts, and the agent through the Planfix
